@@ -12,7 +12,15 @@ export interface TypedArrayMap {
   float64: Float64Array;
 }
 
-export const TYPED_ARRAY: { [K in DataType]: { new (n: number): TypedArrayMap[K]; BYTES_PER_ELEMENT: number } } = {
+export type TypedArray = TypedArrayMap[DataType];
+
+interface TypedArrayCtor<T> {
+  new (length: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  BYTES_PER_ELEMENT: number;
+}
+
+export const TYPED_ARRAY: { [K in DataType]: TypedArrayCtor<TypedArrayMap[K]> } = {
   uint8: Uint8Array,
   int8: Int8Array,
   uint16: Uint16Array,

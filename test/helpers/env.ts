@@ -26,7 +26,17 @@ function has(cmd: string, args: string[]): boolean {
 }
 
 const corpusOk = existsSync(join(CORPUS_DIR, 'MANIFEST.json'));
-const gdalOk = has('gdalinfo', ['--version']) && has('python3', ['-c', 'from osgeo import gdal']);
+
+/**
+ * A Python that has GDAL's bindings: $TILECAST_GDAL_PYTHON, else Debian's (python3-gdal installs
+ * into the system Python, which a pyenv or venv python3 on PATH does not see), else python3.
+ */
+export const GDAL_PYTHON =
+  [process.env.TILECAST_GDAL_PYTHON, '/usr/bin/python3', 'python3'].find(
+    (py) => py !== undefined && has(py, ['-c', 'from osgeo import gdal']),
+  ) ?? 'python3';
+
+const gdalOk = has('gdalinfo', ['--version']) && has(GDAL_PYTHON, ['-c', 'from osgeo import gdal']);
 
 /**
  * `skip` option for node:test: false when the corpus is there; a reason string otherwise.

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+/** The tilecast command: a thin shell over the library, one command per file. */
+import { infoCommand } from './info.js';
+import { runCli } from './run.js';
+
+const commands = [infoCommand];
+
+process.exitCode = await runCli(commands, process.argv.slice(2));

@@ -1,0 +1,88 @@
+/**
+ * Undo TIFF predictors on a decompressed block and bring samples to the host's (little-endian)
+ * byte order. Predictor 2 (horizontal differencing) works on sample values, so bytes are swapped
+ * first; predictor 3 (floating point, TIFF Technical Note 3) stores each row's bytes as planes,
+ * most significant first, whatever the file's byte order.
+ */
+import type { DataType, TypedArray } from './types.js';
+import { TYPED_ARRAY } from './types.js';
+
+/** Reverse the byte order of every `size`-byte sample in place. */
+export function swapBytes(b: Uint8Array, size: number): void {
+  if (size === 2) {
+    for (let i = 0; i + 1 < b.length; i += 2) { const t = b[i]!; b[i] = b[i + 1]!; b[i + 1] = t; }
+  } else if (size === 4) {
+    for (let i = 0; i + 3 < b.length; i += 4) {
+      let t = b[i]!; b[i] = b[i + 3]!; b[i + 3] = t;
+      t = b[i + 1]!; b[i + 1] = b[i + 2]!; b[i + 2] = t;
+    }
+  } else if (size === 8) {
+    for (let i = 0; i + 7 < b.length; i += 8) {
+      for (let k = 0; k < 4; k++) { const t = b[i + k]!; b[i + k] = b[i + 7 - k]!; b[i + 7 - k] = t; }
+    }
+  }
+}
+
+/**
+ * Turn the decompressed bytes of a block (`width` samples-per-row groups of `spp` samples, `rows`
+ * rows) into a typed array of `dtype` in host order, undoing `predictor`. May reuse `bytes`.
+ */
+export function toSamples(
+  bytes: Uint8Array, dtype: DataType, littleEndian: boolean, predictor: number,
+  width: number, rows: number, spp: number,
+): TypedArray {
+  const size = TYPED_ARRAY[dtype].BYTES_PER_ELEMENT;
+  const n = width * rows * spp;
+  // Own an aligned copy: decoders may hand back views at odd offsets or shared memory.
+  let buf: Uint8Array = bytes.byteOffset % size === 0 && bytes.length >= n * size ? bytes.subarray(0, n * size) : copy(bytes, n * size);
+  if (predictor === 3) {
+    buf = undoFloatPredictor(buf, size, width * spp, rows);
+  } else {
+    if (!littleEndian && size > 1) swapBytes(buf, size);
+  }
+  if (predictor === 2) {
+    // libtiff differences floats on their bit patterns, as integers of the same width
+    if (size === 8) undoHorizontal64(new BigUint64Array(buf.buffer, buf.byteOffset, n), width, rows, spp);
+    else undoHorizontal(size === 4 && dtype === 'float32' ? new Uint32Array(buf.buffer, buf.byteOffset, n) : new TYPED_ARRAY[dtype](buf.buffer, buf.byteOffset, n), width, rows, spp);
+  }
+  return new TYPED_ARRAY[dtype](buf.buffer, buf.byteOffset, n);
+}
+
+function copy(b: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  out.set(b.subarray(0, Math.min(n, b.length)));
+  return out;
+}
+
+function undoHorizontal64(a: BigUint64Array, width: number, rows: number, spp: number): void {
+  const stride = width * spp;
+  for (let r = 0; r < rows; r++) {
+    const row = r * stride;
+    for (let i = row + spp, end = row + stride; i < end; i++) a[i] = BigInt.asUintN(64, a[i]! + a[i - spp]!);
+  }
+}
+
+function undoHorizontal(a: { [i: number]: number }, width: number, rows: number, spp: number): void {
+  const stride = width * spp;
+  for (let r = 0; r < rows; r++) {
+    const row = r * stride;
+    for (let i = row + spp, end = row + stride; i < end; i++) a[i] = a[i]! + a[i - spp]!;
+  }
+}
+
+/** TIFF TN3: undo byte differencing per row, then regather the byte planes into samples. */
+function undoFloatPredictor(b: Uint8Array, size: number, samplesPerRow: number, rows: number): Uint8Array {
+  const rowBytes = samplesPerRow * size;
+  const out = new Uint8Array(b.length);
+  for (let r = 0; r < rows; r++) {
+    const o = r * rowBytes;
+    for (let i = o + 1, end = o + rowBytes; i < end; i++) b[i] = (b[i]! + b[i - 1]!) & 0xff;
+    for (let s = 0; s < samplesPerRow; s++) {
+      for (let k = 0; k < size; k++) {
+        // plane k holds byte k counted from the most significant; the host is little-endian
+        out[o + s * size + (size - 1 - k)] = b[o + k * samplesPerRow + s]!;
+      }
+    }
+  }
+  return out;
+}

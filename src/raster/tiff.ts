@@ -1,0 +1,229 @@
+/**
+ * TIFF / BigTIFF header and IFD parsing, with every size checked against the file before anything
+ * is allocated. (geotiff.js's own parser allocates a tag's array from the count the file claims,
+ * which lets a 158-byte file exhaust the heap; this one refuses instead.)
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+
+/** Tag numbers tilecast reads. */
+export const TAG = {
+  NewSubfileType: 254,
+  ImageWidth: 256,
+  ImageLength: 257,
+  BitsPerSample: 258,
+  Compression: 259,
+  Photometric: 262,
+  ImageDescription: 270,
+  StripOffsets: 273,
+  SamplesPerPixel: 277,
+  RowsPerStrip: 278,
+  StripByteCounts: 279,
+  PlanarConfiguration: 284,
+  Predictor: 317,
+  TileWidth: 322,
+  TileLength: 323,
+  TileOffsets: 324,
+  TileByteCounts: 325,
+  ExtraSamples: 338,
+  SampleFormat: 339,
+  JPEGTables: 347,
+  YCbCrSubSampling: 530,
+  ModelPixelScale: 33550,
+  ModelTiepoint: 33922,
+  ModelTransformation: 34264,
+  GeoKeyDirectory: 34735,
+  GeoDoubleParams: 34736,
+  GeoAsciiParams: 34737,
+  GdalMetadata: 42112,
+  GdalNodata: 42113,
+  LercParameters: 50674,
+} as const;
+
+/** Bytes per value of each TIFF field type (1..18). */
+const TYPE_SIZE: Record<number, number> = {
+  1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8,
+};
+
+export type TagValue = number[] | string | Uint8Array;
+
+export interface Ifd {
+  /** Byte offset of this IFD in the file. */
+  offset: number;
+  tags: Map<number, TagValue>;
+}
+
+export interface TiffHeader {
+  littleEndian: boolean;
+  bigTiff: boolean;
+  fileSize: number;
+  ifds: Ifd[];
+}
+
+/** At most this many IFDs are parsed (GDAL files have one per overview and mask). */
+const MAX_IFDS = 256;
+/** Tag payloads bigger than this are refused: no valid GeoTIFF header needs more. */
+const MAX_TAG_BYTES = 512 * 1024 * 1024;
+
+async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
+}
+
+/** Parse the header and every IFD of an open TIFF file. */
+export async function readTiffHeader(fh: FileHandle, file: string): Promise<TiffHeader> {
+  const fileSize = (await fh.stat()).size;
+  const head = await readAt(fh, 0, 16);
+  if (head.length < 8) {
+    throw new InputError(`${file}: not a TIFF file (only ${fileSize} bytes)`, { file });
+  }
+  const order = head.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') {
+    throw new InputError(`${file}: not a TIFF file (starts with ${JSON.stringify(head.toString('latin1', 0, 4))}, expected "II*" or "MM*"); give a GeoTIFF`, { file });
+  }
+  const le = order === 'II';
+  const magic = le ? head.readUInt16LE(2) : head.readUInt16BE(2);
+  let bigTiff: boolean;
+  let first: number;
+  if (magic === 42) {
+    bigTiff = false;
+    first = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+  } else if (magic === 43) {
+    if (head.length < 16) throw new InputError(`${file}: truncated BigTIFF header`, { file });
+    bigTiff = true;
+    first = Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8));
+  } else {
+    throw new InputError(`${file}: not a TIFF file (version ${magic}, expected 42 or 43)`, { file });
+  }
+
+  const ifds: Ifd[] = [];
+  const seen = new Set<number>();
+  let next = first;
+  while (next !== 0) {
+    if (seen.has(next)) throw new InputError(`${file}: IFD chain loops back to offset ${next}; the file is damaged`, { file });
+    if (ifds.length >= MAX_IFDS) throw new InputError(`${file}: more than ${MAX_IFDS} IFDs; the file is damaged`, { file });
+    seen.add(next);
+    const ifd = await readIfd(fh, file, next, le, bigTiff, fileSize);
+    ifds.push(ifd.ifd);
+    next = ifd.next;
+  }
+  if (ifds.length === 0) throw new InputError(`${file}: TIFF has no image (first IFD offset is 0)`, { file });
+  return { littleEndian: le, bigTiff, fileSize, ifds };
+}
+
+async function readIfd(
+  fh: FileHandle, file: string, offset: number, le: boolean, big: boolean, fileSize: number,
+): Promise<{ ifd: Ifd; next: number }> {
+  const countSize = big ? 8 : 2;
+  const entrySize = big ? 20 : 12;
+  const inlineSize = big ? 8 : 4;
+  if (offset + countSize > fileSize) {
+    throw new InputError(`${file}: IFD offset ${offset} is past the end of the file (${fileSize} bytes); the file is truncated or damaged`, { file });
+  }
+  const cbuf = await readAt(fh, offset, countSize);
+  const n = big ? Number(le ? cbuf.readBigUInt64LE(0) : cbuf.readBigUInt64BE(0)) : (le ? cbuf.readUInt16LE(0) : cbuf.readUInt16BE(0));
+  const dirBytes = n * entrySize + (big ? 8 : 4);
+  if (offset + countSize + dirBytes > fileSize) {
+    throw new InputError(`${file}: IFD at ${offset} claims ${n} entries, more than the file holds; the file is truncated or damaged`, { file });
+  }
+  const dir = await readAt(fh, offset + countSize, dirBytes);
+  const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+
+  const tags = new Map<number, TagValue>();
+  for (let i = 0; i < n; i++) {
+    const e = i * entrySize;
+    const tag = u16(dir, e);
+    const type = u16(dir, e + 2);
+    const count = big ? u64(dir, e + 4) : u32(dir, e + 4);
+    const size = TYPE_SIZE[type];
+    if (size === undefined) continue; // unknown field type: TIFF says skip it
+    const bytes = count * size;
+    if (bytes > MAX_TAG_BYTES || bytes > fileSize) {
+      throw new InputError(`${file}: tag ${tag} claims ${count} values (${bytes} bytes) in a ${fileSize}-byte file; the file is damaged`, { file });
+    }
+    let data: Buffer;
+    const valueAt = e + (big ? 12 : 8);
+    if (bytes <= inlineSize) {
+      data = dir.subarray(valueAt, valueAt + bytes);
+    } else {
+      const at = big ? u64(dir, valueAt) : u32(dir, valueAt);
+      if (at + bytes > fileSize) {
+        throw new InputError(`${file}: tag ${tag} data (${bytes} bytes at offset ${at}) runs past the end of the file (${fileSize} bytes); the file is truncated or damaged`, { file });
+      }
+      data = await readAt(fh, at, bytes);
+    }
+    tags.set(tag, decodeValues(data, type, count, le));
+  }
+  const nextAt = n * entrySize;
+  const next = big ? u64(dir, nextAt) : u32(dir, nextAt);
+  return { ifd: { offset, tags }, next };
+}
+
+function decodeValues(b: Buffer, type: number, count: number, le: boolean): TagValue {
+  switch (type) {
+    case 2: {
+      const end = b.indexOf(0);
+      return b.toString('latin1', 0, end < 0 ? b.length : end);
+    }
+    case 7:
+      return new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    default: {
+      const out = new Array<number>(count);
+      for (let i = 0; i < count; i++) out[i] = readOne(b, type, i, le);
+      return out;
+    }
+  }
+}
+
+function readOne(b: Buffer, type: number, i: number, le: boolean): number {
+  switch (type) {
+    case 1: return b[i]!;
+    case 6: return b.readInt8(i);
+    case 3: return le ? b.readUInt16LE(i * 2) : b.readUInt16BE(i * 2);
+    case 8: return le ? b.readInt16LE(i * 2) : b.readInt16BE(i * 2);
+    case 4: case 13: return le ? b.readUInt32LE(i * 4) : b.readUInt32BE(i * 4);
+    case 9: return le ? b.readInt32LE(i * 4) : b.readInt32BE(i * 4);
+    case 5: {
+      const n = le ? b.readUInt32LE(i * 8) : b.readUInt32BE(i * 8);
+      const d = le ? b.readUInt32LE(i * 8 + 4) : b.readUInt32BE(i * 8 + 4);
+      return n / d;
+    }
+    case 10: {
+      const n = le ? b.readInt32LE(i * 8) : b.readInt32BE(i * 8);
+      const d = le ? b.readInt32LE(i * 8 + 4) : b.readInt32BE(i * 8 + 4);
+      return n / d;
+    }
+    case 11: return le ? b.readFloatLE(i * 4) : b.readFloatBE(i * 4);
+    case 12: return le ? b.readDoubleLE(i * 8) : b.readDoubleBE(i * 8);
+    case 16: case 18: return Number(le ? b.readBigUInt64LE(i * 8) : b.readBigUInt64BE(i * 8));
+    case 17: return Number(le ? b.readBigInt64LE(i * 8) : b.readBigInt64BE(i * 8));
+    default: return 0;
+  }
+}
+
+/** Numeric values of a tag, or undefined when absent. */
+export function nums(ifd: Ifd, tag: number): number[] | undefined {
+  const v = ifd.tags.get(tag);
+  return Array.isArray(v) ? v : undefined;
+}
+
+/** First numeric value of a tag, or the fallback. */
+export function num(ifd: Ifd, tag: number, fallback: number): number {
+  const v = nums(ifd, tag);
+  return v !== undefined && v.length > 0 ? v[0]! : fallback;
+}
+
+export function str(ifd: Ifd, tag: number): string | undefined {
+  const v = ifd.tags.get(tag);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export { readAt };
