@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** The tilecast command: a thin shell over the library, one command per file. */
 import { infoCommand } from './info.js';
+import { predictCommand } from './predict.js';
 import { runCli } from './run.js';
 
-const commands = [infoCommand];
+const commands = [predictCommand, infoCommand];
 
 process.exitCode = await runCli(commands, process.argv.slice(2));

@@ -13,7 +13,7 @@ export interface BlockCacheOptions {
 export const DEFAULT_BLOCK_CACHE: Required<BlockCacheOptions> = { budgetMB: 256 };
 
 export class BlockCache {
-  readonly budgetBytes: number;
+  budgetBytes: number;
   private readonly entries = new Map<string, TypedArray>();
   private readonly pending = new Map<string, Promise<TypedArray>>();
   private bytes = 0;
@@ -26,6 +26,12 @@ export class BlockCache {
     const { budgetMB } = { ...DEFAULT_BLOCK_CACHE, ...options };
     if (!(budgetMB >= 0)) throw new RangeError(`block cache budget must be >= 0 MB, got ${budgetMB}`);
     this.budgetBytes = budgetMB * 1024 * 1024;
+  }
+
+  /** Change the budget (bytes); evicts the oldest blocks down to it. */
+  resize(budgetBytes: number): void {
+    this.budgetBytes = budgetBytes;
+    this.trim();
   }
 
   /** Bytes of decoded blocks held now. */
@@ -81,6 +87,10 @@ export class BlockCache {
     if (block.byteLength > this.budgetBytes) return;
     this.entries.set(key, block);
     this.bytes += block.byteLength;
+    this.trim();
+  }
+
+  private trim(): void {
     while (this.bytes > this.budgetBytes) {
       const oldest = this.entries.keys().next().value as string;
       this.evict(oldest);

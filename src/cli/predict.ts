@@ -1,0 +1,204 @@
+/** `tilecast predict`: flags (or --config run.json, flags win) → predict(), with progress. */
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { DEFAULT_PREDICT, predict, type PredictOptions, type Progress } from '../pipeline/predict.js';
+import { parseFlags, toJson, type Command } from './run.js';
+
+const USAGE = `usage: tilecast predict --model m.onnx --dynamic t0.tif [t1.tif ...] [--static s.tif ...]
+                        --region r.geojson --out out.tif [options]
+
+inputs
+  --model FILE          ONNX model: input [N,T,C,H,W] (or [N,T*C,H,W] with --layout NCHW), output [N,K,H,W]
+  --dynamic FILE...     one multi-band GeoTIFF per time step, in time order (same bands in each)
+  --static FILE...      GeoTIFFs whose bands are appended to every time step (e.g. elevation)
+  --region FILE         GeoJSON Polygon/MultiPolygon/Feature/FeatureCollection (EPSG:4326 per RFC 7946)
+  --region-crs CRS      CRS of the region's coordinates when not EPSG:4326, e.g. EPSG:32633
+  --config FILE         JSON file with any of these options (camelCase keys); flags override it
+output
+  --out FILE            output GeoTIFF (float32, K bands, nodata outside the region)
+  --band-names A,B,...  output band descriptions (one per model output band)
+  --output-nodata V     output nodata value (default nan)
+  --block-size N        output block size (default ${DEFAULT_PREDICT.blockSize})
+  --compress C          deflate | zstd | lzw | none (default ${DEFAULT_PREDICT.compression})
+tiling and blending
+  --tile N              tile size in pixels (default ${DEFAULT_PREDICT.tile})
+  --stride N            distance between tiles, 1..tile (default tile/2)
+  --batch-size N        tiles per forward pass (default ${DEFAULT_PREDICT.batchSize}; 1 = one tile at a time)
+  --blend W             pyramid | gaussian | cosine | constant (default pyramid)
+normalisation
+  --norm FILE           JSON {"mean": [C], "std": [C]}; default: the model's tilecast.norm metadata, else none
+  --layout L            NTCHW (default) | NCHW
+  --fill V              value of invalid input pixels after normalisation (default ${DEFAULT_PREDICT.fill})
+running
+  --device D            cpu (default) | cuda (falls back to cpu with a warning when CUDA is not installed)
+  --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
+  --queue-depth N       batches read ahead while the model runs (default ${DEFAULT_PREDICT.queueDepth})
+  --dry-run             plan and check inputs and model, print tile counts and a memory estimate; write nothing
+  --json                print the summary as JSON on stdout
+  --quiet               no progress output`;
+
+const FLAGS = {
+  config: { type: 'string' },
+  model: { type: 'string' },
+  dynamic: { type: 'string', multiple: true },
+  static: { type: 'string', multiple: true },
+  region: { type: 'string' },
+  'region-crs': { type: 'string' },
+  out: { type: 'string' },
+  tile: { type: 'string' },
+  stride: { type: 'string' },
+  'batch-size': { type: 'string' },
+  blend: { type: 'string' },
+  norm: { type: 'string' },
+  layout: { type: 'string' },
+  fill: { type: 'string' },
+  'output-nodata': { type: 'string' },
+  'band-names': { type: 'string' },
+  device: { type: 'string' },
+  threads: { type: 'string' },
+  'block-size': { type: 'string' },
+  compress: { type: 'string' },
+  'queue-depth': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+/** Flags that take several files: everything up to the next flag belongs to them. */
+const MULTI = new Set(['--dynamic', '--static']);
+
+/** `--dynamic a.tif b.tif --static c.tif` → `--dynamic a.tif --dynamic b.tif --static c.tif`. */
+function expandMulti(argv: string[]): string[] {
+  const out: string[] = [];
+  let multi: string | null = null;
+  for (const a of argv) {
+    if (/^--?[a-zA-Z]/.test(a)) {
+      multi = MULTI.has(a) ? a : null;
+      if (multi === null) out.push(a);
+      continue;
+    }
+    if (multi !== null) out.push(multi, a);
+    else out.push(a);
+  }
+  return out;
+}
+
+function number(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = v.trim().toLowerCase() === 'nan' ? Number.NaN : Number(v);
+  if (v.trim() === '' || (Number.isNaN(n) && v.trim().toLowerCase() !== 'nan')) throw new UsageError(`${flag} expects a number, got '${v}'`);
+  return n;
+}
+
+function readConfig(file: string): Partial<PredictOptions> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    return v as Partial<PredictOptions>;
+  } catch (err) {
+    throw new UsageError(`--config ${file}: not a JSON object (${(err as Error).message}); see tilecast predict --help for the keys`);
+  }
+}
+
+/** The options a command line gives, over those of its --config file. */
+export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json: boolean; quiet: boolean } {
+  const { values: v, positionals } = parseFlags('predict', expandMulti(argv), FLAGS);
+  if (positionals.length > 0) throw new UsageError(`predict: unexpected argument '${positionals[0]}'; input files follow --dynamic or --static`);
+  const base = v.config ? readConfig(v.config) : {};
+  const flags: Partial<PredictOptions> = {};
+  const set = <K extends keyof PredictOptions>(k: K, value: PredictOptions[K] | undefined) => {
+    if (value !== undefined) flags[k] = value;
+  };
+  set('model', v.model);
+  set('dynamic', v.dynamic);
+  set('static', v.static);
+  set('region', v.region);
+  set('regionCrs', v['region-crs']);
+  set('out', v.out);
+  set('tile', number(v.tile, '--tile'));
+  set('stride', number(v.stride, '--stride'));
+  set('batchSize', number(v['batch-size'], '--batch-size'));
+  set('blend', v.blend);
+  set('norm', v.norm);
+  if (v.layout !== undefined && v.layout !== 'NTCHW' && v.layout !== 'NCHW') throw new UsageError(`--layout must be NTCHW or NCHW, got '${v.layout}'`);
+  set('layout', v.layout as PredictOptions['layout']);
+  set('fill', number(v.fill, '--fill'));
+  set('outputNodata', number(v['output-nodata'], '--output-nodata'));
+  set('bandNames', v['band-names']?.split(',').map((s) => s.trim()));
+  if (v.device !== undefined && v.device !== 'cpu' && v.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${v.device}'`);
+  set('device', v.device as PredictOptions['device']);
+  set('threads', number(v.threads, '--threads'));
+  set('blockSize', number(v['block-size'], '--block-size'));
+  if (v.compress !== undefined && !['deflate', 'zstd', 'lzw', 'none'].includes(v.compress)) throw new UsageError(`--compress must be deflate, zstd, lzw or none, got '${v.compress}'`);
+  set('compression', v.compress as PredictOptions['compression']);
+  set('queueDepth', number(v['queue-depth'], '--queue-depth'));
+  set('dryRun', v['dry-run']);
+  const o = { ...base, ...flags } as PredictOptions;
+  for (const [k, flag] of [['model', '--model'], ['dynamic', '--dynamic'], ['region', '--region'], ['out', '--out']] as const) {
+    if (o[k] === undefined || (Array.isArray(o[k]) && (o[k] as unknown[]).length === 0)) throw new UsageError(`predict: ${flag} is required; see tilecast predict --help`);
+  }
+  return { ...o, json: v.json ?? false, quiet: v.quiet ?? false };
+}
+
+function progressPrinter(quiet: boolean): (p: Progress) => void {
+  if (quiet) return () => {};
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return (p) => {
+    const rate = p.done / Math.max(p.seconds, 1e-9);
+    const eta = (p.total - p.done) / Math.max(rate, 1e-9);
+    if (tty) {
+      const width = 30;
+      const filled = Math.round((width * p.done) / p.total);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} tiles  ${rate.toFixed(1)} tiles/s  ETA ${eta.toFixed(0)} s ${p.done === p.total ? '\n' : ''}`);
+    } else if (p.seconds - last >= 5 || p.done === p.total) {
+      last = p.seconds;
+      process.stderr.write(`predict: ${p.done}/${p.total} tiles, ${rate.toFixed(1)} tiles/s, ETA ${eta.toFixed(0)} s\n`);
+    }
+  };
+}
+
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'run an ONNX model over a GeoJSON region of GeoTIFF inputs, write one blended GeoTIFF',
+  usage: USAGE,
+  async run(argv) {
+    const { json, quiet, ...options } = predictOptionsFromArgs(argv);
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const s = await predict({
+        ...options,
+        signal: abort.signal,
+        onProgress: progressPrinter(quiet || json),
+        warn: (m) => process.stderr.write(`tilecast: warning: ${m}\n`),
+      });
+      if (json) {
+        process.stdout.write(`${toJson(s)}\n`);
+      } else if (s.dryRun) {
+        process.stdout.write(
+          `plan: window ${s.window.width} x ${s.window.height} at (${s.window.x}, ${s.window.y}); ${s.tiles.computed === 0 ? s.tiles.total - s.tiles.skipped : s.tiles.computed} tiles to compute, ${s.tiles.skipped} skipped (outside the region) of ${s.tiles.total}\n` +
+            `batch size ${s.batchSize}, ${s.outBands} output band(s); estimated peak memory ${(s.memory.total / 2 ** 20).toFixed(0)} MB (excluding the runtime and the model's own memory)\n`,
+        );
+      } else {
+        const t = s.time;
+        process.stdout.write(
+          `wrote ${s.out}: ${s.window.width} x ${s.window.height} px, ${s.outBands} band(s)\n` +
+            `tiles: ${s.tiles.computed} computed, ${s.tiles.skipped} skipped; ${s.seconds.toFixed(1)} s, ${s.tilesPerSecond.toFixed(1)} tiles/s (batch size ${s.batchSize})\n` +
+            `time waiting: read ${t.read.toFixed(1)} s, infer ${t.infer.toFixed(1)} s, blend ${t.blend.toFixed(1)} s, write ${t.write.toFixed(1)} s; ${s.blocksDecoded} input blocks decoded\n` +
+            (s.nonFinite > 0 ? `warning: ${s.nonFinite} NaN/Inf model output value(s) inside the region\n` : ''),
+        );
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

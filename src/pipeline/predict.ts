@@ -1,0 +1,335 @@
+/**
+ * predict: region + inputs + model → one blended, georeferenced GeoTIFF.
+ *
+ *   plan ──> read/stack (batch b+1..b+depth) ──> infer (batch b, worker thread) ──> blend ──> write
+ *
+ * Reading and stacking of the next batches overlap the model's forward pass (the model runs in a
+ * worker thread; decoding runs on libuv's thread pool); blending adds tiles in plan order and
+ * hands finished block rows to the streaming writer. Results are the same for every batch size
+ * and queue depth: tiles are blended one at a time in plan order.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { TileStacker } from '../batch/stack.js';
+import { BlendAccumulator } from '../blend/accumulator.js';
+import { DEFAULT_WEIGHT_WINDOW, parseWeightWindow, weightWindow, type WeightWindow } from '../blend/window.js';
+import { AbortedError, RegionError, UsageError } from '../errors.js';
+import type { InferenceBackend } from '../infer/backend.js';
+import { checkModelContract, type Layout } from '../infer/contract.js';
+import { readNorm, type Norm } from '../infer/norm.js';
+import { openOnnx } from '../infer/onnx.js';
+import { openWorkerBackend } from '../infer/worker-backend.js';
+import { estimateMemory, makePlan, type MemoryEstimate, type Plan } from '../plan/plan.js';
+import { parseRegion, regionToPixels } from '../plan/region.js';
+import { BlockCache } from '../raster/block-cache.js';
+import { parseCrs } from '../raster/crs.js';
+import { RegionMask } from '../raster/mask.js';
+import { bytesPerSample } from '../raster/types.js';
+import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
+import type { Compression } from '../write/options.js';
+import { closeInputs, openInputs, type Inputs } from './inputs.js';
+
+export interface PredictOptions {
+  /** The ONNX model (`--model`). */
+  model: string;
+  /** One GeoTIFF per time step, in time order (`--dynamic`). */
+  dynamic: string[];
+  /** GeoTIFFs whose bands are appended to every time step (`--static`). Default none. */
+  static?: string[];
+  /** GeoJSON region: a file path, or a parsed GeoJSON object (`--region`). */
+  region: string | object;
+  /** CRS of the region's coordinates when not EPSG:4326, e.g. "EPSG:32633" (`--region-crs`). */
+  regionCrs?: string | null;
+  /** Output GeoTIFF (`--out`). */
+  out: string;
+  /** Tile size in pixels (`--tile`). Default 128. */
+  tile?: number;
+  /** Stride between tiles (`--stride`), 0 < stride <= tile. Default tile / 2. */
+  stride?: number;
+  /** Tiles per forward pass (`--batch-size`). Default 16. */
+  batchSize?: number;
+  /** Blending window (`--blend`). Default pyramid. */
+  blend?: WeightWindow | string;
+  /** Per-channel normalisation, or a JSON file with it (`--norm`). Default: the model's `tilecast.norm` metadata, else none. */
+  norm?: Norm | string | null;
+  /** Tensor layout the model takes (`--layout`). Default NTCHW. */
+  layout?: Layout;
+  /** Value of invalid input pixels after normalisation (`--fill`). Default 0. */
+  fill?: number;
+  /** Output nodata, outside the region (`--output-nodata`). Default NaN. */
+  outputNodata?: number;
+  /** Output band descriptions, one per model output band (`--band-names`). */
+  bandNames?: string[];
+  /** Where the model runs (`--device`). Default cpu. */
+  device?: 'cpu' | 'cuda';
+  /** onnxruntime intra-op threads, 0 = its default (`--threads`). */
+  threads?: number;
+  /** Output block size (`--block-size`). Default 256. */
+  blockSize?: number;
+  /** Output compression (`--compress`). Default deflate. */
+  compression?: Compression;
+  /** Batches read ahead while the model runs (`--queue-depth`). Default 2. */
+  queueDepth?: number;
+  /** Run the model in a worker thread so reading overlaps it. Default true. */
+  worker?: boolean;
+  /** Decoded-block cache budget in MB. Default: sized from the plan. */
+  cacheMB?: number;
+  /** Plan and check everything, read no pixel, write nothing (`--dry-run`). */
+  dryRun?: boolean;
+  /** Called after each batch is blended. */
+  onProgress?: (p: Progress) => void;
+  /** Receives warnings (CUDA fallback, fixed batch size, non-finite predictions). */
+  warn?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Use this backend instead of opening `model` (tests, custom runtimes). */
+  backend?: InferenceBackend;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  seconds: number;
+}
+
+export interface PredictSummary {
+  out: string;
+  dryRun: boolean;
+  window: { x: number; y: number; width: number; height: number };
+  tiles: { total: number; computed: number; skipped: number };
+  batchSize: number;
+  batches: number;
+  outBands: number;
+  seconds: number;
+  tilesPerSecond: number;
+  /** Seconds spent waiting in each stage on the main thread (read = waiting for the next batch). */
+  time: { read: number; infer: number; blend: number; write: number };
+  blocksDecoded: number;
+  /** Non-finite model outputs inside the region (reported, and written as they are). */
+  nonFinite: number;
+  memory: MemoryEstimate;
+  warnings: string[];
+}
+
+export const DEFAULT_PREDICT = {
+  tile: 128,
+  batchSize: 16,
+  layout: 'NTCHW' as Layout,
+  fill: 0,
+  outputNodata: Number.NaN,
+  blockSize: 256,
+  compression: 'deflate' as Compression,
+  queueDepth: 2,
+};
+
+function checkInt(v: number, flag: string, what: string, ok: (v: number) => boolean): void {
+  if (!Number.isInteger(v) || !ok(v)) throw new UsageError(`${flag} must be ${what}, got ${String(v)}`);
+}
+
+async function loadNorm(norm: PredictOptions['norm'], props: Record<string, string>, model: string, C: number): Promise<Norm | null> {
+  if (norm === null || norm === undefined) return readNorm(props, model, C);
+  let value: unknown = norm;
+  const file = typeof norm === 'string' ? norm : '--norm';
+  if (typeof norm === 'string') {
+    try {
+      value = JSON.parse(await readFile(norm, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--norm ${norm}: cannot read it as JSON (${(err as Error).message}); expected {"mean": [${C} numbers], "std": [${C} numbers]}`);
+    }
+  }
+  const { mean, std } = value as { mean?: unknown; std?: unknown };
+  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!ok(mean) || !ok(std)) throw new UsageError(`${file}: needs numeric arrays "mean" and "std" (--norm)`);
+  if (mean.length !== C || std.length !== C) {
+    throw new UsageError(`${file}: "mean" has ${mean.length} and "std" ${std.length} entries, expected ${C}: one per channel of a time step (dynamic bands, then static bands) (--norm)`);
+  }
+  if (std.some((s) => s <= 0)) throw new UsageError(`${file}: every "std" must be > 0 (--norm)`);
+  return { mean, std };
+}
+
+/** Run a prediction. Resolves with the summary once the output file is complete. */
+export async function predict(options: PredictOptions): Promise<PredictSummary> {
+  const t0 = performance.now();
+  const o = { ...DEFAULT_PREDICT, ...options };
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    options.warn?.(m);
+  };
+  checkInt(o.tile, '--tile', 'a positive integer', (v) => v > 0);
+  const stride = o.stride ?? Math.max(1, Math.floor(o.tile / 2));
+  checkInt(stride, '--stride', `an integer in 1..${o.tile} (the tile size)`, (v) => v > 0 && v <= o.tile);
+  checkInt(o.batchSize, '--batch-size', 'a positive integer', (v) => v > 0);
+  checkInt(o.queueDepth, '--queue-depth', 'a positive integer', (v) => v > 0);
+  if (o.layout !== 'NTCHW' && o.layout !== 'NCHW') throw new UsageError(`--layout must be NTCHW or NCHW, got ${String(o.layout)}`);
+  if (!o.out) throw new UsageError('--out is required: the output GeoTIFF');
+  const blend = typeof o.blend === 'string' ? parseWeightWindow(o.blend, '--blend') : (o.blend ?? DEFAULT_WEIGHT_WINDOW);
+
+  const cache = new BlockCache({ budgetMB: o.cacheMB ?? 256 });
+  const inputs = await openInputs(o.dynamic, o.static ?? [], cache);
+  let backend: InferenceBackend | undefined;
+  let writer: GeoTiffWriter | undefined;
+  try {
+    const ref = inputs.all[0]!;
+    const crs = ref.crs!;
+    // plan
+    const regionFile = typeof o.region === 'string' ? o.region : '--region';
+    let regionJson: unknown = o.region;
+    if (typeof o.region === 'string') {
+      try {
+        regionJson = await readFile(o.region, 'utf8');
+      } catch (err) {
+        throw new RegionError(`${o.region}: cannot read the region file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check --region`, { file: o.region, cause: err });
+      }
+    }
+    const region = parseRegion(regionJson, regionFile);
+    const pixels = regionToPixels(region, {
+      rasterCrs: crs,
+      geoTransform: ref.geoTransform!,
+      regionCrs: o.regionCrs ? parseCrs(o.regionCrs, '--region-crs') : null,
+      rasterFile: ref.path,
+    });
+    const plan = makePlan({ width: ref.width, height: ref.height, geoTransform: ref.geoTransform!, region: pixels, tile: o.tile, stride, blockSize: o.blockSize, regionFile });
+
+    // model contract, before any tile is read
+    const stackerProbe = { T: inputs.dynamic.length, dynamicBands: inputs.dynamic[0]!.bandCount, staticBands: inputs.statics.reduce((a, s) => a + s.bandCount, 0) };
+    const C = stackerProbe.dynamicBands + stackerProbe.staticBands;
+    backend = o.backend ?? (o.worker === false ? await openOnnx(o.model, { device: o.device ?? 'cpu', threads: o.threads ?? 0, warn }) : await openWorkerBackend(o.model, { device: o.device ?? 'cpu', threads: o.threads ?? 0, warn }));
+    const contract = await checkModelContract(backend, {
+      layout: o.layout, T: stackerProbe.T, C, tile: o.tile, batchSize: o.batchSize,
+      dynamicBands: stackerProbe.dynamicBands, staticBands: stackerProbe.staticBands,
+      ...(o.bandNames ? { outBands: o.bandNames.length } : {}),
+    });
+    contract.warnings.forEach(warn);
+    const K = contract.outBands;
+    const N = contract.batchSize;
+    const norm = await loadNorm(o.norm, backend.info.props, o.model, C);
+    // sized so the blocks of the tile rows in flight stay decoded until no later tile needs them
+    const cacheBytes = o.cacheMB === undefined ? cacheBudget(plan, inputs) : o.cacheMB * 2 ** 20;
+    cache.resize(cacheBytes);
+    const memory = estimateMemory(plan, {
+      bands: inputs.all.reduce((a, s) => a + s.bandCount, 0), timeSteps: o.layout === 'NCHW' ? 1 : stackerProbe.T,
+      channels: o.layout === 'NCHW' ? stackerProbe.T * C : C, outBands: K,
+      batchSize: N, blockSize: o.blockSize, queueDepth: o.queueDepth, blockCacheBytes: cacheBytes,
+    });
+
+    const summary = (computed: number, batches: number, time: PredictSummary['time'], nonFinite: number, dryRun: boolean): PredictSummary => {
+      const seconds = (performance.now() - t0) / 1000;
+      return {
+        out: o.out, dryRun, window: plan.window,
+        tiles: { total: plan.counts.total, computed, skipped: plan.counts.skipped },
+        batchSize: N, batches, outBands: K, seconds, tilesPerSecond: computed / Math.max(seconds, 1e-9), time,
+        blocksDecoded: cache.decoded, nonFinite, memory, warnings,
+      };
+    };
+    if (o.dryRun) return summary(0, 0, { read: 0, infer: 0, blend: 0, write: 0 }, 0, true);
+
+    writer = await createGeoTiffWriter(o.out, {
+      width: plan.window.width, height: plan.window.height, bandCount: K, dataType: 'float32',
+      geoTransform: plan.outputGeoTransform, crs, nodata: o.outputNodata,
+      bandDescriptions: o.bandNames ?? [], blockSize: o.blockSize, compression: o.compression,
+      metadata: { TILECAST_MODEL: basename(o.model), TILECAST_TILE: String(o.tile), TILECAST_STRIDE: String(stride), TILECAST_BLEND: blend.kind },
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const stacker = new TileStacker({ dynamic: inputs.dynamic, statics: inputs.statics, tile: o.tile, norm, fill: o.fill });
+    const acc = new BlendAccumulator({ window: plan.window, tiles: plan.tiles, tile: o.tile, bands: K, weights: weightWindow(blend, o.tile), blockRows: o.blockSize, nodata: o.outputNodata });
+    const mask = new RegionMask(plan.region, plan.window);
+    const tileMask = new Uint8Array(o.tile * o.tile);
+    const time = { read: 0, infer: 0, blend: 0, write: 0 };
+    const tiles = plan.tiles;
+    const batches = Math.ceil(tiles.length / N);
+    const sampleDims = contract.inputDims.slice(1);
+    const outPerTile = K * o.tile * o.tile;
+
+    // buffers: depth + 1 input batches (depth being read, one in the model), one output batch
+    const free: Float32Array[] = Array.from({ length: o.queueDepth + 1 }, () => new Float32Array(N * stacker.tileSize));
+    let output: Float32Array = new Float32Array(N * outPerTile);
+    // batches are read one after another (one stacker), up to queueDepth ahead of the model
+    const reading: Promise<Float32Array>[] = [];
+    let readChain: Promise<unknown> = Promise.resolve();
+    const readBatch = (b: number, buf: Float32Array): Promise<Float32Array> => {
+      const p = readChain.then(async () => {
+        const end = Math.min(tiles.length, (b + 1) * N);
+        for (let i = b * N; i < end; i++) await stacker.read(buf, i - b * N, tiles[i]!.x, tiles[i]!.y);
+        return buf;
+      });
+      readChain = p.catch(() => {});
+      return p;
+    };
+    let nextRead = 0;
+    const fillQueue = () => {
+      while (nextRead < batches && reading.length < o.queueDepth && free.length > 0) {
+        reading.push(readBatch(nextRead++, free.pop()!));
+      }
+    };
+    let nonFiniteReported = 0;
+    try {
+      fillQueue();
+      for (let b = 0; b < batches; b++) {
+        if (o.signal?.aborted) throw new AbortedError('prediction aborted');
+        let t = performance.now();
+        const input = await reading.shift()!;
+        time.read += (performance.now() - t) / 1000;
+        const n = Math.min(N, tiles.length - b * N);
+        t = performance.now();
+        const running = backend.run(input, [n, ...sampleDims], output);
+        fillQueue(); // read ahead while the model runs
+        const result = await running;
+        time.infer += (performance.now() - t) / 1000;
+        // the same memory comes back (a worker backend moved it to its thread and back)
+        const back = result.output;
+        output = back.buffer.byteLength - back.byteOffset >= N * outPerTile * 4 ? new Float32Array(back.buffer, back.byteOffset, N * outPerTile) : new Float32Array(N * outPerTile);
+        free.push(result.input);
+        fillQueue();
+
+        t = performance.now();
+        for (let i = 0; i < n; i++) {
+          const tile = tiles[b * N + i]!;
+          mask.rasterize({ x: tile.x, y: tile.y, width: o.tile, height: o.tile }, tileMask);
+          acc.add(b * N + i, result.output.subarray(i * outPerTile, (i + 1) * outPerTile), tileMask);
+        }
+        if (acc.nonFinite > nonFiniteReported) {
+          warn(`the model returned ${acc.nonFinite - nonFiniteReported} NaN/Inf value(s) inside the region in batch ${b + 1} (tiles ${b * N + 1}..${b * N + n}); they are written as NaN`);
+          nonFiniteReported = acc.nonFinite;
+        }
+        time.blend += (performance.now() - t) / 1000;
+        t = performance.now();
+        for (const rows of acc.drain()) await writer.writeBlockRow(rows.index, bandPlanes(rows.data, K, rows.width * rows.height));
+        time.write += (performance.now() - t) / 1000;
+        o.onProgress?.({ done: Math.min(tiles.length, (b + 1) * N), total: tiles.length, seconds: (performance.now() - t0) / 1000 });
+      }
+      const t = performance.now();
+      for (const rows of acc.drain()) await writer.writeBlockRow(rows.index, bandPlanes(rows.data, K, rows.width * rows.height));
+      await writer.close();
+      time.write += (performance.now() - t) / 1000;
+    } finally {
+      // a failed batch leaves reads in flight: let them settle before the files close
+      await Promise.allSettled(reading);
+    }
+    return summary(tiles.length, batches, time, acc.nonFinite, false);
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  } finally {
+    if (!o.backend) await backend?.close();
+    await closeInputs(inputs);
+  }
+}
+
+function bandPlanes(data: Float32Array, K: number, n: number): Float32Array[] {
+  return Array.from({ length: K }, (_, k) => data.subarray(k * n, (k + 1) * n));
+}
+
+/**
+ * Bytes of decoded blocks that two consecutive tile rows touch (a tile row spans at most
+ * ceil(T / blockHeight) + 1 block rows), plus one block row of slack: with this budget no block
+ * is evicted before the last tile that needs it, so each is decoded once per run.
+ */
+function cacheBudget(plan: Plan, inputs: Inputs): number {
+  let bytes = 0;
+  for (const s of inputs.all) {
+    const across = Math.ceil(plan.window.width / s.blockWidth) + 1;
+    const down = Math.ceil((plan.tile + plan.stride) / s.blockHeight) + 2;
+    bytes += across * down * s.blockWidth * s.blockHeight * s.bandCount * bytesPerSample(s.dataType);
+  }
+  return bytes;
+}
