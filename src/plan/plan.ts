@@ -1,0 +1,295 @@
+/**
+ * The plan: which window of the raster to predict, which tiles to run, how the output is blocked.
+ *
+ * - Window: the pixel-space bounding box of the region (floor of the minimum, ceil of the
+ *   maximum), clipped to the raster.
+ * - Tile origins along each axis, relative to the window: 0, s, 2s, … while the tile fits, and a
+ *   last one snapped to end at the window edge (W − T). An axis shorter than a tile gets one tile
+ *   at the window origin; it sticks out of the window (and maybe the raster): the reader returns
+ *   invalid pixels there and the output is cropped to the window.
+ * - Tiles without a region pixel (centre rule, see RegionMask) are dropped.
+ * - Tiles are listed in row-major order (y, then x): the order in which they are blended.
+ *
+ * The plan is a plain value: JSON.stringify / JSON.parse round-trip it unchanged.
+ */
+import { RegionError, UsageError } from '../errors.js';
+import { RegionMask } from '../raster/mask.js';
+import type { GeoTransform, PixelWindow } from '../raster/types.js';
+import { polygonBounds, type Polygon } from './geometry.js';
+import { pixelToCrs } from './geotransform.js';
+
+/** A tile: its top-left pixel in raster coordinates; the tile is `plan.tile` pixels square. */
+export interface PlannedTile {
+  x: number;
+  y: number;
+}
+
+/** One row of output blocks. */
+export interface BlockRow {
+  /** First raster row of the block row. */
+  y: number;
+  /** Rows in this block row (the last one may be shorter than the block size). */
+  height: number;
+  /**
+   * Index of the last tile (in plan order) that starts above the end of this block row; once it
+   * has been blended the block row is final. -1 when no tile touches it.
+   */
+  readyAfter: number;
+}
+
+/** The output's block grid over the window. */
+export interface BlockLayout {
+  /** Block width and height in pixels. */
+  size: number;
+  /** Blocks per block row. */
+  across: number;
+  /** Block rows. */
+  down: number;
+  rows: BlockRow[];
+}
+
+export interface Plan {
+  /** Raster size in pixels. */
+  raster: { width: number; height: number };
+  /** The raster's geotransform. */
+  geoTransform: GeoTransform;
+  /** The output window in raster pixels. */
+  window: PixelWindow;
+  /** Geotransform of the output (the window's top-left corner as origin). */
+  outputGeoTransform: GeoTransform;
+  /** Tile size T (square). */
+  tile: number;
+  /** Stride s between tile origins. */
+  stride: number;
+  /** Kept tiles, row-major. */
+  tiles: PlannedTile[];
+  counts: {
+    /** Tiles on the grid before dropping. */
+    total: number;
+    /** Tiles kept (touch the region). */
+    kept: number;
+    /** Tiles dropped (no region pixel). */
+    skipped: number;
+    /** Region pixels in the window. */
+    regionPixels: number;
+  };
+  /** Output block grid. */
+  blocks: BlockLayout;
+  /** The region in raster pixel coordinates. */
+  region: Polygon[];
+}
+
+export interface PlanInput {
+  /** Raster width in pixels. */
+  width: number;
+  /** Raster height in pixels. */
+  height: number;
+  /** The raster's geotransform (for messages and the output geotransform). */
+  geoTransform: GeoTransform;
+  /** The region in raster pixel coordinates (from `regionToPixels`). */
+  region: Polygon[];
+  /** Tile size T in pixels (`--tile`). */
+  tile: number;
+  /** Stride s in pixels, 0 < s <= T (`--stride`). Default T / 2 rounded down (at least 1). */
+  stride?: number;
+  /** Output block size in pixels (`--block-size`), a positive multiple of 16. Default 256. */
+  blockSize?: number;
+  /** The region file, named in errors. */
+  regionFile?: string;
+}
+
+export const DEFAULT_BLOCK_SIZE = 256;
+
+function checkInt(value: number, flag: string, what: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be ${what}, got ${String(value)}`);
+  }
+}
+
+/** Tile origins along one axis of length n (relative to the window start). */
+export function axisOrigins(n: number, tile: number, stride: number): number[] {
+  if (n <= tile) return [0];
+  const out: number[] = [];
+  for (let o = 0; o < n - tile; o += stride) out.push(o);
+  out.push(n - tile);
+  return out;
+}
+
+export function makePlan(input: PlanInput): Plan {
+  const { width, height, geoTransform, region } = input;
+  const tile = input.tile;
+  checkInt(tile, '--tile', 'a positive integer (tile size in pixels)', 1);
+  const stride = input.stride ?? Math.max(1, Math.floor(tile / 2));
+  checkInt(stride, '--stride', `an integer from 1 to the tile size (--tile ${tile})`, 1, tile);
+  const blockSize = input.blockSize ?? DEFAULT_BLOCK_SIZE;
+  checkInt(blockSize, '--block-size', 'a positive multiple of 16', 16);
+  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a positive multiple of 16 (TIFF tiles), got ${blockSize}`);
+  const file = input.regionFile ?? 'region';
+
+  const bounds = polygonBounds(region);
+  if (bounds === null) throw new RegionError(`${file}: the region has no polygon`, { file });
+  const x0 = Math.max(0, Math.floor(bounds.minX));
+  const y0 = Math.max(0, Math.floor(bounds.minY));
+  const x1 = Math.min(width, Math.ceil(bounds.maxX));
+  const y1 = Math.min(height, Math.ceil(bounds.maxY));
+  if (x1 <= x0 || y1 <= y0) {
+    throw new RegionError(
+      `${file}: the region does not overlap the raster: in the raster CRS the region spans ${extent(geoTransform, bounds.minX, bounds.minY, bounds.maxX, bounds.maxY)}, ` +
+        `the raster ${extent(geoTransform, 0, 0, width, height)}. Check the region's coordinates (GeoJSON is longitude, latitude per RFC 7946) and --region-crs`,
+      { file },
+    );
+  }
+  const window: PixelWindow = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  const mask = new RegionMask(region, window);
+
+  const xs = axisOrigins(window.width, tile, stride);
+  const ys = axisOrigins(window.height, tile, stride);
+  const tiles: PlannedTile[] = [];
+  const columns = new Uint8Array(window.width);
+  const prefix = new Int32Array(window.width + 1);
+  for (const oy of ys) {
+    const y = window.y + oy;
+    mask.bandColumns(y, y + tile, columns);
+    for (let c = 0; c < window.width; c++) prefix[c + 1] = prefix[c]! + columns[c]!;
+    for (const ox of xs) {
+      const end = Math.min(ox + tile, window.width);
+      if (prefix[end]! - prefix[ox]! > 0) tiles.push({ x: window.x + ox, y });
+    }
+  }
+  const regionPixels = mask.count(window);
+  if (tiles.length === 0 || regionPixels === 0) {
+    throw new RegionError(
+      `${file}: the region overlaps the raster (pixels x ${x0}..${x1}, y ${y0}..${y1}) but contains no pixel centre: it is smaller than a pixel or lies between pixel centres; enlarge the region`,
+      { file },
+    );
+  }
+
+  return {
+    raster: { width, height },
+    geoTransform: [...geoTransform] as unknown as GeoTransform,
+    window,
+    outputGeoTransform: outputGeoTransform(geoTransform, window),
+    tile,
+    stride,
+    tiles,
+    counts: { total: xs.length * ys.length, kept: tiles.length, skipped: xs.length * ys.length - tiles.length, regionPixels },
+    blocks: blockLayout(window, tiles, blockSize),
+    region,
+  };
+}
+
+function extent(gt: GeoTransform, c0: number, r0: number, c1: number, r1: number): string {
+  const corners = [pixelToCrs(gt, c0, r0), pixelToCrs(gt, c1, r0), pixelToCrs(gt, c0, r1), pixelToCrs(gt, c1, r1)];
+  const xs = corners.map((c) => c[0]);
+  const ys = corners.map((c) => c[1]);
+  const f = (v: number) => (Math.abs(v) >= 1000 ? v.toFixed(1) : Number(v.toPrecision(8)).toString());
+  return `x ${f(Math.min(...xs))}..${f(Math.max(...xs))}, y ${f(Math.min(...ys))}..${f(Math.max(...ys))}`;
+}
+
+/** The geotransform of the window: the raster's, moved to the window's top-left corner. */
+export function outputGeoTransform(gt: GeoTransform, window: PixelWindow): GeoTransform {
+  const [x, y] = pixelToCrs(gt, window.x, window.y);
+  return [x, gt[1], gt[2], y, gt[4], gt[5]];
+}
+
+/** Output block rows over the window and, for each, the last tile (plan order) it waits for. */
+export function blockLayout(window: PixelWindow, tiles: readonly PlannedTile[], size: number): BlockLayout {
+  const down = Math.ceil(window.height / size);
+  const rows: BlockRow[] = [];
+  let t = -1;
+  for (let b = 0; b < down; b++) {
+    const y = window.y + b * size;
+    const h = Math.min(size, window.y + window.height - y);
+    while (t + 1 < tiles.length && tiles[t + 1]!.y < y + h) t++;
+    rows.push({ y, height: h, readyAfter: t });
+  }
+  return { size, across: Math.ceil(window.width / size), down, rows };
+}
+
+/** What `estimatePeakBytes` needs to know beyond the plan. */
+export interface MemoryInputs {
+  /** Input bands read per tile: dynamic bands × time steps + static bands. */
+  bands: number;
+  /** Time steps T in the model input (1 for [N, C, H, W] models). */
+  timeSteps: number;
+  /** Channels C per time step in the model input. */
+  channels: number;
+  /** Output bands K (model output channels). */
+  outBands: number;
+  /** Tiles per batch N. */
+  batchSize: number;
+  /** Output block size (rows per block row). Default: the plan's. */
+  blockSize?: number;
+  /** Batches read ahead while one is inferred (bounded queue depth). Default 2. */
+  queueDepth?: number;
+  /** The reader's decoded-block cache budget in bytes. Default 0 (not counted). */
+  blockCacheBytes?: number;
+}
+
+export interface MemoryEstimate {
+  /** Sum of the parts, in bytes. */
+  total: number;
+  /** Bytes per part (see `estimatePeakBytes`). */
+  parts: {
+    /** Per-tile read buffers: N × bands × T² × (4 float32 + 1 validity). */
+    readBuffers: number;
+    /** Model input tensors: (queueDepth + 1) × N × timeSteps × channels × T² × 4. */
+    inputTensors: number;
+    /** Model output tensors: 2 × N × K × T² × 4 (one being computed, one being blended). */
+    outputTensors: number;
+    /** Row-band accumulator: (T + B) × W × (K + 1) × 8. */
+    accumulator: number;
+    /** Finished block rows: 2 × B × W × K × 4 (one being filled, one being compressed/written). */
+    outputBlocks: number;
+    /** Weight window T² × 8, tile mask T², and the planner's column buffers 5 × W. */
+    masks: number;
+    /** Plan: about 64 bytes per tile and 16 per region vertex. */
+    plan: number;
+    /** The reader's block cache (as given). */
+    blockCache: number;
+  };
+}
+
+/**
+ * Estimated peak memory of a run, in bytes, excluding the Node.js runtime and the model's own
+ * working memory (weights and activations, which depend on the model):
+ *
+ *     readBuffers   = N · bands · T² · 5
+ *     inputTensors  = (queueDepth + 1) · N · timeSteps · channels · T² · 4
+ *     outputTensors = 2 · N · K · T² · 4
+ *     accumulator   = (T + B) · W · (K + 1) · 8
+ *     outputBlocks  = 2 · B · W · K · 4
+ *     masks         = T² · 9 + 5 · W
+ *     plan          = 64 · tiles + 16 · vertices
+ *     blockCache    = as given
+ *
+ * with T the tile size, W the window width, B the block size, N the batch size, K the output bands.
+ * Nothing grows with the window height except the plan's tile list.
+ */
+export function estimateMemory(plan: Plan, inputs: MemoryInputs): MemoryEstimate {
+  const T2 = plan.tile * plan.tile;
+  const W = plan.window.width;
+  const B = inputs.blockSize ?? plan.blocks.size;
+  const N = inputs.batchSize;
+  const K = inputs.outBands;
+  const q = inputs.queueDepth ?? 2;
+  let vertices = 0;
+  for (const p of plan.region) for (const r of p) vertices += r.length;
+  const parts = {
+    readBuffers: N * inputs.bands * T2 * 5,
+    inputTensors: (q + 1) * N * inputs.timeSteps * inputs.channels * T2 * 4,
+    outputTensors: 2 * N * K * T2 * 4,
+    accumulator: (plan.tile + B) * W * (K + 1) * 8,
+    outputBlocks: 2 * B * W * K * 4,
+    masks: T2 * 9 + 5 * W,
+    plan: 64 * plan.tiles.length + 16 * vertices,
+    blockCache: inputs.blockCacheBytes ?? 0,
+  };
+  const total = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { total, parts };
+}
+
+/** `estimateMemory(plan, inputs).total`: the estimated peak in bytes. */
+export function estimatePeakBytes(plan: Plan, inputs: MemoryInputs): number {
+  return estimateMemory(plan, inputs).total;
+}
