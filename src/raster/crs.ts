@@ -230,6 +230,19 @@ function describeKeys(keys: GeoKeys): string {
 }
 
 /**
+ * The EPSG code a GeoKey directory declares (projected first, else geographic), whether or not
+ * tilecast can define that CRS; null for user-defined or missing codes.
+ */
+export function declaredEpsg(geoKeys: GeoKeys | null): number | null {
+  if (!geoKeys) return null;
+  const ok = (c: number | undefined) => (c !== undefined && c !== USER_DEFINED && c !== 0 ? c : undefined);
+  const model = num(geoKeys, 'GTModelTypeGeoKey');
+  const projected = num(geoKeys, 'ProjectedCSTypeGeoKey');
+  if (projected !== undefined || model === 1) return ok(projected) ?? null;
+  return ok(num(geoKeys, 'GeographicTypeGeoKey')) ?? null;
+}
+
+/**
  * The CRS a GeoTIFF declares in its GeoKey directory (key names as geotiff.js's `getGeoKeys()`
  * returns them). Null when the file has no georeferencing keys.
  * @param file the file's path, named in errors

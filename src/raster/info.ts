@@ -1,6 +1,7 @@
 /** What `gdalinfo` tells a user first about a raster, as a plain value. */
 import { TilecastError } from '../errors.js';
 import { bandChecksum } from './checksum.js';
+import { declaredEpsg } from './crs.js';
 import { RasterSource } from './source.js';
 import type { DataType, GeoTransform } from './types.js';
 
@@ -49,6 +50,7 @@ export async function rasterInfo(path: string, options: InfoOptions = {}): Promi
     } catch (err) {
       if (!(err instanceof TilecastError)) throw err;
       crsError = err.message;
+      epsg = declaredEpsg(src.geoKeys);
     }
     const gt = src.geoTransform;
     const info: RasterInfo = {
