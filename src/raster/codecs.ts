@@ -120,7 +120,7 @@ export async function decompress(code: number, bytes: Uint8Array, expectedBytes:
       return bytes;
     case 8:
     case 32946: {
-      const out = await inflateAsync(bytes, { maxOutputLength: Math.max(expectedBytes, 1) });
+      const out = await inflateAsync(bytes, { maxOutputLength: Math.max(expectedBytes, 1), chunkSize: Math.max(expectedBytes, 64 * 1024) });
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     }
     case 50000: {
