@@ -25,6 +25,7 @@ import { BlockCache } from '../raster/block-cache.js';
 import { parseCrs } from '../raster/crs.js';
 import { RegionMask } from '../raster/mask.js';
 import { bytesPerSample } from '../raster/types.js';
+import { areaKeys } from '../write/georef.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
 import type { Compression } from '../write/options.js';
 import { closeInputs, openInputs, type Inputs } from './inputs.js';
@@ -226,6 +227,8 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     writer = await createGeoTiffWriter(o.out, {
       width: plan.window.width, height: plan.window.height, bandCount: K, dataType: 'float32',
       geoTransform: plan.outputGeoTransform, crs, nodata: o.outputNodata,
+      // a CRS without an EPSG code goes to the output as the input's own GeoKeys
+      ...(crs.epsg === null && ref.rawGeoKeys ? { geoKeys: areaKeys(ref.rawGeoKeys) } : {}),
       bandDescriptions: o.bandNames ?? [], blockSize: o.blockSize, compression: o.compression,
       metadata: { TILECAST_MODEL: basename(o.model), TILECAST_TILE: String(o.tile), TILECAST_STRIDE: String(stride), TILECAST_BLEND: blend.kind },
       ...(o.signal ? { signal: o.signal } : {}),

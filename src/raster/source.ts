@@ -10,7 +10,7 @@ import { checkCompression, compressionName, decompress, type BlockLayout } from 
 import { crsFromGeoKeys } from './crs.js';
 import { toSamples } from './predictor.js';
 import { readAt, readTiffHeader, TAG, num, nums, str, type Ifd } from './tiff.js';
-import type { Crs, DataType, GeoTransform, PixelWindow, TypedArray } from './types.js';
+import type { Crs, DataType, GeoTransform, PixelWindow, RawGeoKeys, TypedArray } from './types.js';
 import { bytesPerSample } from './types.js';
 
 /** Decoded blocks larger than this are refused (a damaged header claiming absurd sizes). */
@@ -66,6 +66,8 @@ export class RasterSource {
   /** GDAL_METADATA dataset items (not per band). */
   readonly metadata: Record<string, string>;
   readonly geoKeys: Record<string, unknown> | null;
+  /** The GeoKey tags as stored, to copy a CRS (even one without an EPSG code) to an output. */
+  readonly rawGeoKeys: RawGeoKeys | null;
   readonly cache: BlockCache;
   /** Blocks this raster decoded (cache misses). */
   blocksDecoded = 0;
@@ -144,6 +146,8 @@ export class RasterSource {
     };
 
     this.geoKeys = parseGeoKeys(ifd);
+    const dir = nums(ifd, TAG.GeoKeyDirectory);
+    this.rawGeoKeys = dir ? { directory: dir, doubles: nums(ifd, TAG.GeoDoubleParams) ?? [], ascii: str(ifd, TAG.GeoAsciiParams) ?? '' } : null;
     this.geoTransform = geoTransform(ifd, this.geoKeys);
     const nd = str(ifd, TAG.GdalNodata);
     this.nodata = nd === undefined || nd.trim() === '' ? null : parseNodata(nd);
@@ -426,7 +430,7 @@ function parseGdalMetadata(xml: string | undefined, bands: number): { descriptio
   for (let m = re.exec(xml); m; m = re.exec(xml)) {
     const attrs: Record<string, string> = {};
     for (const a of m[1]!.matchAll(/(\w+)="([^"]*)"/g)) attrs[a[1]!] = unescapeXml(a[2]!);
-    const value = unescapeXml(m[2]!);
+    const value = unescapeXml(unescapeXml(m[2]!)); // GDAL escapes item values twice
     if (attrs.sample !== undefined) {
       const s = Number(attrs.sample);
       if (attrs.role === 'description' && s >= 0 && s < bands) descriptions[s] = value;

@@ -62,3 +62,13 @@ export interface PixelWindow {
   width: number;
   height: number;
 }
+
+/** A GeoTIFF's GeoKey directory as stored: the three tags, verbatim. */
+export interface RawGeoKeys {
+  /** GeoKeyDirectoryTag (34735) values. */
+  directory: number[];
+  /** GeoDoubleParamsTag (34736) values. */
+  doubles: number[];
+  /** GeoAsciiParamsTag (34737) text. */
+  ascii: string;
+}

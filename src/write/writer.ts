@@ -1,0 +1,482 @@
+/**
+ * Streaming GeoTIFF / BigTIFF / COG writer.
+ *
+ * Blocks (tiles) are submitted in any order with writeBlock() or a block row at a time with
+ * writeBlockRow(); each is compressed concurrently off the main thread (deflate in libuv's
+ * threadpool, zstd and LZW in a worker pool) and appended to a temporary file in submission
+ * order, so identical calls give a byte-identical file whatever finishes first.
+ * close() writes the IFD at the end of the file (or, for a COG, builds the overviews and writes
+ * the COG layout) and renames the temporary file to the target; abort() deletes it.
+ *
+ * Layout choices:
+ * - Band-separate (PlanarConfiguration 2). The writer gets one plane per band, so no interleaving
+ *   pass is needed; reading one band (the usual way a prediction band is used) decodes only that
+ *   band's blocks instead of every band's; the predictors work on one sample per pixel, which
+ *   compresses at least as well as pixel interleaving. GDAL reads both layouts natively.
+ * - Blocks never written stay sparse (offset 0, byte count 0): GDAL reads them as nodata, or 0
+ *   when there is no nodata.
+ * - Memory: the block offset and byte-count arrays (16 bytes per block and band), plus at most
+ *   `concurrency` blocks being compressed.
+ * - A process killed while writing leaves only its hidden temporary file
+ *   (`.<name>.tilecast-tmp-<pid>-<random>`, plus `.cog` during a COG's close), never a partial
+ *   target. A COG needs room for its data twice while close() runs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AbortedError, OutputError, TilecastError, UsageError } from '../errors.js';
+import { TYPED_ARRAY, bytesPerSample, isFloat } from '../raster/types.js';
+import { BlockCoder } from './block-coder.js';
+import { loadCodec } from './codecs.js';
+import type { LevelBlocks } from './cog.js';
+import { buildOverview, writeCog } from './cog.js';
+import { gdalMetadataXml, georefEntries } from './georef.js';
+import { encodeHeader, encodeIfd, headerLength } from './ifd.js';
+import type { Level } from './levels.js';
+import { cogLevels, level } from './levels.js';
+import type { GeoTiffWriterOptions, ResolvedWriterOptions } from './options.js';
+import { resolveWriterOptions } from './options.js';
+import { OrderedAppender } from './ordered-appender.js';
+import type { ImageSpec } from './tiff-entries.js';
+import { imageEntries } from './tiff-entries.js';
+import type { TypedArray } from './typed.js';
+import { TYPED_ARRAY_NAME, viewOf } from './typed.js';
+
+export type { TypedArray } from './typed.js';
+export type { BigTiffOption, Compression, GeoTiffWriterOptions, OverviewResampling, PredictorOption } from './options.js';
+export { DEFAULT_WRITER_OPTIONS } from './options.js';
+
+/**
+ * Pixel data of a block or block row: one typed array per band, or one typed array holding the
+ * bands one after another (band-sequential, [band][row][col]). The array type must match the
+ * writer's dataType (Float32Array for 'float32', …).
+ */
+export type BlockData = TypedArray | readonly TypedArray[];
+
+type State = 'open' | 'closing' | 'closed' | 'aborted';
+
+const CLASSIC_LIMIT = 0xffffffff;
+
+/** Worst-case stored size of a block relative to its raw size, for the BigTIFF estimate. */
+const EXPANSION = { none: 1, deflate: 1.01, zstd: 1.01, lzw: 1.5 } as const;
+
+export class GeoTiffWriter {
+  /** The target path, as given. */
+  readonly path: string;
+  private readonly target: string;
+  readonly options: Readonly<ResolvedWriterOptions>;
+  /** Blocks across and down at full resolution. */
+  readonly blocksAcross: number;
+  readonly blocksDown: number;
+  /** Whether the file is BigTIFF; for a COG with bigTiff 'auto' it is known only after close(). */
+  get bigTiff(): boolean {
+    return this.big;
+  }
+
+  private readonly level0: Level;
+  private readonly spec: ImageSpec;
+  private readonly coder: BlockCoder;
+  private readonly appender: OrderedAppender;
+  private readonly offsets: Float64Array;
+  private readonly counts: Float64Array;
+  private readonly submitted: Uint8Array;
+  private readonly fill: number;
+  private big: boolean;
+  private state: State = 'open';
+  private admission: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+  private aborting: Promise<void> | null = null;
+  private readonly onAbort: () => void;
+
+  private constructor(
+    path: string,
+    options: ResolvedWriterOptions,
+    private file: FileHandle | null,
+    private readonly tempPath: string,
+    coder: BlockCoder,
+    spec: ImageSpec,
+    bigTiff: boolean,
+  ) {
+    this.path = path;
+    this.target = resolve(path);
+    this.options = options;
+    this.level0 = level(options.width, options.height, options.blockSize);
+    this.blocksAcross = this.level0.across;
+    this.blocksDown = this.level0.down;
+    this.coder = coder;
+    this.spec = spec;
+    this.big = bigTiff;
+    const blocks = this.blocksAcross * this.blocksDown;
+    this.offsets = new Float64Array(blocks * options.bandCount);
+    this.counts = new Float64Array(blocks * options.bandCount);
+    this.submitted = new Uint8Array(blocks);
+    this.fill = options.nodata ?? 0;
+    const start = options.cog ? 0 : headerLength(bigTiff);
+    const end = options.cog || bigTiff ? Number.MAX_SAFE_INTEGER : CLASSIC_LIMIT;
+    this.appender = new OrderedAppender(file!, start, options.concurrency, {
+      end,
+      error: () =>
+        new OutputError(
+          `${path}: the file grew past 4 GiB, the limit of classic TIFF (bigTiff '${options.bigTiff}'): write it with bigTiff 'yes'`,
+          { file: path },
+        ),
+    });
+    this.onAbort = () => void this.abort();
+    options.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Create the temporary file next to `path` and return a writer for it. */
+  static async create(path: string, options: GeoTiffWriterOptions): Promise<GeoTiffWriter> {
+    const o = resolveWriterOptions(path, options);
+    if (o.signal?.aborted) throw new AbortedError(`writing ${path} was aborted before it started`);
+    const georef = georefEntries(o.geoTransform, o.crs, path, o.geoKeys);
+    const codec = await loadCodec(o.compression, o.level);
+    const spec: ImageSpec = {
+      bandCount: o.bandCount,
+      dataType: o.dataType,
+      blockSize: o.blockSize,
+      compressionCode: codec.tiffCode,
+      predictor: o.predictor,
+      nodata: o.nodata,
+      georef,
+      gdalMetadata: gdalMetadataXml(o.metadata, o.bandDescriptions),
+    };
+    const bigTiff = o.bigTiff === 'yes' || (o.bigTiff === 'auto' && !o.cog && estimateSize(o, spec) > CLASSIC_LIMIT);
+    const target = resolve(path);
+    const tempPath = join(dirname(target), `.${basename(target)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await checkTarget(target, path);
+    let file: FileHandle;
+    try {
+      file = await open(tempPath, 'wx+');
+    } catch (e) {
+      throw outputError(e, dirname(target), path);
+    }
+    const writer = new GeoTiffWriter(path, o, file, tempPath, new BlockCoder(codec, o.predictor, o.dataType, o.blockSize), spec, bigTiff);
+    if (!o.cog) {
+      try {
+        await file.write(encodeHeader(bigTiff, 0), 0, headerLength(bigTiff), 0);
+      } catch (e) {
+        await writer.abort();
+        throw outputError(e, dirname(target), path);
+      }
+    }
+    return writer;
+  }
+
+  /**
+   * Write block (blockCol, blockRow). `data` holds either the full block (blockSize x blockSize
+   * per band; the padding beyond the image edge is ignored) or the block clipped to the image
+   * (edge blocks: min(blockSize, width - blockCol*blockSize) columns, likewise rows). Blocks may
+   * come in any order, each at most once. Resolves once the data were copied and the block was
+   * queued (the arrays may then be reused); the pixels must not change before that. At most
+   * `concurrency` blocks are queued at once, so awaiting each call gives back-pressure.
+   */
+  async writeBlock(blockCol: number, blockRow: number, data: BlockData): Promise<void> {
+    const where = `writeBlock(${blockCol}, ${blockRow})`;
+    this.checkOpen(where);
+    if (!Number.isInteger(blockCol) || !Number.isInteger(blockRow) || blockCol < 0 || blockRow < 0 || blockCol >= this.blocksAcross || blockRow >= this.blocksDown) {
+      throw new UsageError(
+        `${this.path}: ${where} is outside the block grid of ${this.blocksAcross} x ${this.blocksDown} blocks (columns 0..${this.blocksAcross - 1}, rows 0..${this.blocksDown - 1})`,
+        { file: this.path },
+      );
+    }
+    const bs = this.options.blockSize;
+    const cw = Math.min(bs, this.options.width - blockCol * bs);
+    const ch = Math.min(bs, this.options.height - blockRow * bs);
+    const planes = this.planes(data, [bs * bs, cw * ch], where, `${bs} x ${bs} (full) or ${cw} x ${ch} (clipped)`);
+    const stride = planes[0]!.length === bs * bs ? bs : cw;
+    this.claim(blockCol, blockRow, where);
+    await this.admit(() => this.submit(blockCol, blockRow, planes, stride, 0, cw, ch));
+  }
+
+  /**
+   * Write every block of block row `blockRow` from full-width planes of `width` columns and
+   * min(blockSize, height - blockRow*blockSize) rows (or blockSize rows; rows past the image are
+   * ignored). Resolves once all its blocks were queued; the arrays may then be reused.
+   */
+  async writeBlockRow(blockRow: number, data: BlockData): Promise<void> {
+    const where = `writeBlockRow(${blockRow})`;
+    this.checkOpen(where);
+    if (!Number.isInteger(blockRow) || blockRow < 0 || blockRow >= this.blocksDown) {
+      throw new UsageError(`${this.path}: ${where} is outside rows 0..${this.blocksDown - 1} of the block grid`, { file: this.path });
+    }
+    const { width, blockSize: bs } = this.options;
+    const ch = Math.min(bs, this.options.height - blockRow * bs);
+    const planes = this.planes(data, [width * ch, width * bs], where, `${width} x ${ch} (width x block-row height)`);
+    for (let c = 0; c < this.blocksAcross; c++) this.claim(c, blockRow, where);
+    for (let c = 0; c < this.blocksAcross; c++) {
+      const cw = Math.min(bs, width - c * bs);
+      await this.admit(() => this.submit(c, blockRow, planes, width, c * bs, cw, ch));
+    }
+  }
+
+  /** Finish the file and rename it to the target. On failure the temporary file is deleted. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.closing !== null) return this.closing;
+    this.checkOpen('close()');
+    this.state = 'closing';
+    this.closing = this.finish();
+    return this.closing;
+  }
+
+  /** Stop writing and delete the temporary file; the target is never touched. Safe to call at any time. */
+  abort(): Promise<void> {
+    if (this.aborting !== null) return this.aborting;
+    if (this.state === 'closed') return Promise.resolve();
+    const closing = this.state === 'closing' ? this.closing : null;
+    this.state = 'aborted';
+    // A close() in progress notices the abort at its next step and cleans up itself.
+    this.aborting = closing !== null ? closing.then(
+      () => undefined,
+      () => undefined,
+    ) : this.cleanup();
+    return this.aborting;
+  }
+
+  private async finish(): Promise<void> {
+    try {
+      await this.admission;
+      await this.appender.drain();
+      this.checkAborted();
+      if (this.options.cog) await this.finishCog();
+      else await this.finishPlain();
+      this.checkAborted();
+      await this.file!.close();
+      this.file = null;
+      if (this.options.cog) await unlink(this.tempPath);
+      await rename(this.options.cog ? this.cogPath : this.tempPath, this.target);
+      this.state = 'closed';
+      this.options.signal?.removeEventListener('abort', this.onAbort);
+    } catch (e) {
+      this.state = 'aborted';
+      await this.cleanup();
+      throw this.asOutputError(e);
+    }
+  }
+
+  private get cogPath(): string {
+    return `${this.tempPath}.cog`;
+  }
+
+  private async finishPlain(): Promise<void> {
+    const big = this.big;
+    const at = Math.ceil(this.appender.position / 8) * 8;
+    const entries = imageEntries(this.spec, this.options.width, this.options.height, this.offsets, this.counts, big, false);
+    const ifd = encodeIfdChecked(entries, at, big, this.path, this.options.bigTiff);
+    const file = this.file!;
+    await file.write(ifd, 0, ifd.length, at);
+    await file.write(encodeHeader(big, at), 0, headerLength(big), 0);
+  }
+
+  private async finishCog(): Promise<void> {
+    const o = this.options;
+    const levels = cogLevels(o.width, o.height, o.blockSize);
+    const blocks: LevelBlocks[] = [{ level: levels[0]!, offsets: this.offsets, counts: this.counts }];
+    const ctx = {
+      file: this.file!,
+      appender: this.appender,
+      coder: this.coder,
+      dataType: o.dataType,
+      bandCount: o.bandCount,
+      blockSize: o.blockSize,
+      downsample: {
+        blockSize: o.blockSize,
+        mode: o.overviewResampling,
+        nodata: o.nodata,
+        integer: !isFloat(o.dataType),
+        empty: o.nodata ?? (isFloat(o.dataType) ? NaN : 0),
+      },
+      fill: this.fill,
+      checkAborted: () => this.checkAborted(),
+    };
+    for (let k = 1; k < levels.length; k++) blocks.push(await buildOverview(ctx, blocks[k - 1]!, levels[k]!));
+    const tooLarge = (): Error =>
+      new OutputError(`${this.path}: the COG is over 4 GiB, the limit of classic TIFF (bigTiff 'no'): write it with bigTiff 'yes' or 'auto'`, {
+        file: this.path,
+      });
+    const wanted = o.bigTiff === 'auto' ? null : o.bigTiff === 'yes';
+    this.big = await writeCog(this.cogPath, this.file!, this.spec, blocks, wanted, tooLarge, () => this.checkAborted());
+  }
+
+  private async cleanup(): Promise<void> {
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    await this.admission.catch(() => undefined);
+    await this.appender.drain().catch(() => undefined);
+    if (this.file !== null) {
+      await this.file.close().catch(() => undefined);
+      this.file = null;
+    }
+    for (const p of [this.tempPath, this.cogPath]) {
+      await unlink(p).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+    }
+  }
+
+  private checkAborted(): void {
+    if (this.state === 'aborted' || this.options.signal?.aborted) {
+      throw new AbortedError(`writing ${this.path} was aborted`);
+    }
+  }
+
+  private checkOpen(where: string): void {
+    this.checkAborted();
+    if (this.state !== 'open') {
+      throw new UsageError(`${this.path}: ${where} after close(): the writer is ${this.state}`, { file: this.path });
+    }
+    if (this.appender.failure !== undefined) throw this.asOutputError(this.appender.failure);
+  }
+
+  private asOutputError(e: unknown): Error {
+    return e instanceof TilecastError ? e : outputError(e, dirname(this.target), this.path);
+  }
+
+  private claim(col: number, row: number, where: string): void {
+    const i = row * this.blocksAcross + col;
+    if (this.submitted[i] !== 0) {
+      throw new UsageError(`${this.path}: ${where}: block (${col}, ${row}) was already written; each block is written once`, { file: this.path });
+    }
+    this.submitted[i] = 1;
+  }
+
+  /** Split block data into per-band planes of one of the allowed lengths. */
+  private planes(data: BlockData, lengths: readonly number[], where: string, shape: string): TypedArray[] {
+    const { bandCount, dataType } = this.options;
+    const ctor = TYPED_ARRAY[dataType];
+    let planes: TypedArray[];
+    if (isTypedArray(data)) {
+      const n = lengths.find((l) => l * bandCount === data.length);
+      if (n === undefined) {
+        throw new UsageError(
+          `${this.path}: ${where} got one array of ${data.length} samples; expected ${bandCount} band(s) of ${shape} samples one after another`,
+          { file: this.path },
+        );
+      }
+      planes = [];
+      for (let b = 0; b < bandCount; b++) planes.push(data.subarray(b * n, (b + 1) * n));
+    } else {
+      planes = [...data];
+      if (planes.length !== bandCount) {
+        throw new UsageError(`${this.path}: ${where} got ${planes.length} band arrays; the writer has ${bandCount} band(s)`, { file: this.path });
+      }
+    }
+    planes.forEach((p, b) => {
+      if (!(p instanceof ctor)) {
+        throw new UsageError(
+          `${this.path}: ${where}: band ${b + 1} is a ${p?.constructor?.name ?? typeof p}; the writer's dataType '${dataType}' needs ${TYPED_ARRAY_NAME[dataType]}`,
+          { file: this.path },
+        );
+      }
+      if (p.length !== planes[0]!.length || !lengths.includes(p.length)) {
+        throw new UsageError(`${this.path}: ${where}: band ${b + 1} has ${p.length} samples; expected ${shape}`, { file: this.path });
+      }
+    });
+    return planes;
+  }
+
+  /** Run `fn` once there is room in the pipeline, in call order. */
+  private admit(fn: () => void): Promise<void> {
+    const run = this.admission.then(async () => {
+      await this.appender.room();
+      this.checkAborted();
+      if (this.appender.failure !== undefined) throw this.asOutputError(this.appender.failure);
+      fn();
+    });
+    this.admission = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Copy one block out of the planes (rows of `stride` samples, starting at column x0), encode and queue it. */
+  private submit(col: number, row: number, planes: readonly TypedArray[], stride: number, x0: number, cw: number, ch: number): void {
+    const bs = this.options.blockSize;
+    const raws: Uint8Array[] = [];
+    const parts: Promise<Uint8Array>[] = [];
+    for (const plane of planes) {
+      const raw = this.coder.take();
+      raws.push(raw);
+      copyBlock(viewOf(this.options.dataType, raw, bs * bs), plane, stride, x0, cw, ch, bs, this.fill);
+      parts.push(this.coder.encode(raw));
+    }
+    const perBand = this.blocksAcross * this.blocksDown;
+    const tile = row * this.blocksAcross + col;
+    this.appender.submit(
+      Promise.all(parts),
+      (band, offset, length) => {
+        this.offsets[band * perBand + tile] = offset;
+        this.counts[band * perBand + tile] = length;
+      },
+      () => {
+        for (const r of raws) this.coder.give(r);
+      },
+    );
+  }
+}
+
+/** Create a writer; see GeoTiffWriter. */
+export function createGeoTiffWriter(path: string, options: GeoTiffWriterOptions): Promise<GeoTiffWriter> {
+  return GeoTiffWriter.create(path, options);
+}
+
+function copyBlock(dst: TypedArray, src: TypedArray, stride: number, x0: number, cw: number, ch: number, bs: number, fill: number): void {
+  for (let r = 0; r < ch; r++) {
+    const s = r * stride + x0;
+    dst.set(src.subarray(s, s + cw), r * bs);
+    if (cw < bs) dst.fill(fill, r * bs + cw, (r + 1) * bs);
+  }
+  if (ch < bs) dst.fill(fill, ch * bs);
+}
+
+/** Upper bound of a streamed (non-COG) file's size, to choose BigTIFF before writing. */
+function estimateSize(o: ResolvedWriterOptions, spec: ImageSpec): number {
+  const blocks = Math.ceil(o.width / o.blockSize) * Math.ceil(o.height / o.blockSize) * o.bandCount;
+  const blockBytes = o.blockSize * o.blockSize * bytesPerSample(o.dataType);
+  const data = blocks * (blockBytes * EXPANSION[o.compression] + 64);
+  return 16 + data + blocks * 8 + 65536 + (spec.gdalMetadata?.length ?? 0);
+}
+
+function encodeIfdChecked(entries: Parameters<typeof encodeIfd>[0], at: number, big: boolean, path: string, option: string): Uint8Array {
+  try {
+    return encodeIfd(entries, at, big, 0);
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new OutputError(`${path}: the file grew past 4 GiB, the limit of classic TIFF (bigTiff '${option}'): write it with bigTiff 'yes'`, {
+        file: path,
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+async function checkTarget(target: string, path: string): Promise<void> {
+  try {
+    const s = await stat(target);
+    if (s.isDirectory()) {
+      throw new OutputError(`output ${path} is a directory: give a file name such as ${join(path, 'out.tif')}`, { file: path });
+    }
+  } catch (e) {
+    if (e instanceof OutputError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw outputError(e, dirname(target), path);
+  }
+}
+
+function outputError(e: unknown, folder: string, path: string): OutputError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const reason =
+    code === 'ENOENT'
+      ? `the folder ${folder} does not exist: create it (mkdir -p ${folder}) or choose another output path`
+      : code === 'ENOTDIR'
+        ? `${folder} is not a folder: choose an output path inside an existing folder`
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `the folder ${folder} is not writable (${code}): fix its permissions or choose another output path`
+          : code === 'ENOSPC'
+            ? `the disk holding ${folder} is full: free space or choose another output path`
+            : `${e instanceof Error ? e.message : String(e)}`;
+  return new OutputError(`cannot write ${path}: ${reason}`, { file: path, cause: e });
+}
+
+function isTypedArray(d: BlockData): d is TypedArray {
+  return ArrayBuffer.isView(d);
+}
