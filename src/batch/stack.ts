@@ -28,7 +28,6 @@ export class TileStacker {
   /** Floats per tile: T·C·H·W. */
   readonly tileSize: number;
   private readonly plane: number;
-  private readonly valid: Uint8Array[];
   private readonly mean: Float64Array;
   private readonly std: Float64Array;
 
@@ -38,16 +37,13 @@ export class TileStacker {
     this.C = this.dynamicBands + inputs.statics.reduce((a, s) => a + s.bandCount, 0);
     this.plane = inputs.tile * inputs.tile;
     this.tileSize = this.T * this.C * this.plane;
-    // one validity mask per (time step, channel) so that all inputs of a tile are read at once
-    this.valid = Array.from({ length: this.T * this.C }, () => new Uint8Array(this.plane));
     this.mean = new Float64Array(inputs.norm?.mean ?? new Array(this.C).fill(0));
     this.std = new Float64Array(inputs.norm?.std ?? new Array(this.C).fill(1));
   }
 
   /**
    * Fill slot `slot` of `batch` with the tile whose top-left raster pixel is (x, y). All inputs
-   * are read at once (their blocks decode in parallel); one tile at a time per stacker, since the
-   * validity masks are scratch.
+   * are read at once (their blocks decode in parallel).
    */
   async read(batch: Float32Array, slot: number, x: number, y: number): Promise<void> {
     const { tile, dynamic, statics, fill } = this.inputs;
@@ -61,9 +57,7 @@ export class TileStacker {
       const n = src.bandCount;
       const at = (c: number) => base + t * step + c * P;
       const out = Array.from({ length: n }, (_, i) => batch.subarray(at(c0 + i), at(c0 + i) + P));
-      const valid = this.valid.slice(t * this.C + c0, t * this.C + c0 + n);
-      await src.readWindow(win, { out, valid });
-      for (let i = 0; i < n; i++) this.normalise(out[i]!, valid[i]!, c0 + i, fill);
+      await src.readWindow(win, { out, normalize: { mean: this.mean.subarray(c0, c0 + n), std: this.std.subarray(c0, c0 + n), fill } });
     };
     const jobs: Promise<void>[] = [];
     let c0 = Cd;
@@ -74,12 +68,5 @@ export class TileStacker {
     dynamic.forEach((d, t) => jobs.push(readInto(d, t, 0)));
     await Promise.all(jobs);
     if (c0 > Cd) for (let t = 1; t < this.T; t++) batch.copyWithin(base + t * step + Cd * P, base + Cd * P, base + step);
-  }
-
-  private normalise(p: Float32Array, valid: Uint8Array, c: number, fill: number): void {
-    // (x - mean) / std in float64, rounded once to float32 on store
-    const m = this.mean[c]!;
-    const s = this.std[c]!;
-    for (let i = 0; i < p.length; i++) p[i] = valid[i] ? (p[i]! - m) / s : fill;
   }
 }

@@ -25,7 +25,7 @@ export const DEFAULT_WEIGHT_WINDOW: WeightWindow = { kind: 'pyramid' };
  * `cosine` or `constant`.
  * @param flag the flag to name in errors
  */
-export function parseWeightWindow(text: string, flag = '--window'): WeightWindow {
+export function parseWeightWindow(text: string, flag = '--blend'): WeightWindow {
   const [name, arg, ...rest] = text.trim().toLowerCase().split(':');
   const expected = `expected one of ${WEIGHT_WINDOW_KINDS.join(', ')} (gaussian takes an optional sigma in pixels, e.g. gaussian:16)`;
   if (rest.length > 0) throw new UsageError(`${flag} '${text}' is not a weight window: ${expected}`);
@@ -55,7 +55,7 @@ export function formatWeightWindow(w: WeightWindow): string {
  * The T × T weights of a window (row-major, row i, column j).
  * Throws UsageError when a gaussian sigma is so small that the corner weight underflows to 0.
  */
-export function weightWindow(spec: WeightWindow, tile: number): Float64Array {
+export function weightWindow(spec: WeightWindow, tile: number, flag = '--blend'): Float64Array {
   if (!Number.isInteger(tile) || tile < 1) throw new UsageError(`--tile must be a positive integer, got ${String(tile)}`);
   const T = tile;
   const w = new Float64Array(T * T);
@@ -72,7 +72,7 @@ export function weightWindow(spec: WeightWindow, tile: number): Float64Array {
       const s2 = 2 * sigma * sigma;
       if (!(sigma > 0) || !(Math.exp((-2 * c * c) / s2) > 0)) {
         const min = Math.ceil((Math.SQRT2 * c) / Math.sqrt(2 * 700));
-        throw new UsageError(`--window gaussian:${sigma}: sigma is too small for --tile ${T}: the corner weight underflows to 0; use sigma >= ${min}`);
+        throw new UsageError(`${flag} gaussian:${sigma}: sigma is too small for --tile ${T}: the corner weight underflows to 0; use sigma >= ${min}`);
       }
       const g = new Float64Array(T);
       for (let i = 0; i < T; i++) g[i] = (i - c) * (i - c);
@@ -92,6 +92,8 @@ export function weightWindow(spec: WeightWindow, tile: number): Float64Array {
     case 'constant':
       w.fill(1);
       break;
+    default:
+      throw new UsageError(`${flag} ${JSON.stringify((spec as { kind?: unknown }).kind)} is not a weight window: expected one of ${WEIGHT_WINDOW_KINDS.join(', ')}`);
   }
   return w;
 }

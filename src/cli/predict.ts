@@ -33,6 +33,7 @@ running
   --device D            cpu (default) | cuda (falls back to cpu with a warning when CUDA is not installed)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
   --queue-depth N       batches read ahead while the model runs (default ${DEFAULT_PREDICT.queueDepth})
+  --cache-mb N          decoded-block cache budget (default: sized from the plan so each block decodes once)
   --dry-run             plan and check inputs and model, print tile counts and a memory estimate; write nothing
   --json                print the summary as JSON on stdout
   --quiet               no progress output`;
@@ -59,6 +60,7 @@ const FLAGS = {
   'block-size': { type: 'string' },
   compress: { type: 'string' },
   'queue-depth': { type: 'string' },
+  'cache-mb': { type: 'string' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -67,14 +69,24 @@ const FLAGS = {
 /** Flags that take several files: everything up to the next flag belongs to them. */
 const MULTI = new Set(['--dynamic', '--static']);
 
-/** `--dynamic a.tif b.tif --static c.tif` → `--dynamic a.tif --dynamic b.tif --static c.tif`. */
+/**
+ * `--dynamic a.tif b.tif --static c.tif` → `--dynamic a.tif --dynamic b.tif --static c.tif`, and
+ * `--fill -1` → `--fill=-1` (parseArgs would take a negative number for a flag).
+ */
 function expandMulti(argv: string[]): string[] {
   const out: string[] = [];
   let multi: string | null = null;
-  for (const a of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
     if (/^--?[a-zA-Z]/.test(a)) {
       multi = MULTI.has(a) ? a : null;
-      if (multi === null) out.push(a);
+      const next = argv[i + 1];
+      if (multi === null && !a.includes('=') && next !== undefined && /^-(\d|\.\d|inf|nan)/i.test(next)) {
+        out.push(`${a}=${next}`);
+        i++;
+      } else if (multi === null) {
+        out.push(a);
+      }
       continue;
     }
     if (multi !== null) out.push(multi, a);
@@ -90,6 +102,22 @@ function number(v: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** The type each config key must have. */
+const CONFIG_KEYS: Record<string, 'string' | 'number' | 'boolean' | 'string[]' | 'string|object' | 'number[]'> = {
+  model: 'string', dynamic: 'string[]', static: 'string[]', region: 'string|object', regionCrs: 'string', out: 'string',
+  tile: 'number', stride: 'number', batchSize: 'number', blend: 'string|object', norm: 'string|object', layout: 'string',
+  fill: 'number', outputNodata: 'number', bandNames: 'string[]', device: 'string', threads: 'number', blockSize: 'number',
+  compression: 'string', queueDepth: 'number', cacheMB: 'number', dryRun: 'boolean',
+};
+
+function checkType(value: unknown, type: string): boolean {
+  switch (type) {
+    case 'string[]': return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'string|object': return typeof value === 'string' || (typeof value === 'object' && value !== null && !Array.isArray(value));
+    default: return typeof value === type;
+  }
+}
+
 function readConfig(file: string): Partial<PredictOptions> {
   let text: string;
   try {
@@ -97,13 +125,19 @@ function readConfig(file: string): Partial<PredictOptions> {
   } catch (err) {
     throw new UsageError(`--config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
-    return v as Partial<PredictOptions>;
+    v = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new UsageError(`--config ${file}: not a JSON object (${(err as Error).message}); see tilecast predict --help for the keys`);
+    throw new UsageError(`--config ${file}: not a JSON object (${(err as Error).message})`);
   }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UsageError(`--config ${file}: not a JSON object of options, e.g. {"model": "m.onnx", "tile": 128}`);
+  for (const [key, value] of Object.entries(v)) {
+    const type = CONFIG_KEYS[key];
+    if (type === undefined) throw new UsageError(`--config ${file}: unknown key '${key}'; keys are the camelCase flag names: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+    if (!checkType(value, type)) throw new UsageError(`--config ${file}: '${key}' must be ${type.replace('[]', 's (a list)').replace('|', ' or ')}, got ${JSON.stringify(value)}`);
+  }
+  return v as Partial<PredictOptions>;
 }
 
 /** The options a command line gives, over those of its --config file. */
@@ -138,6 +172,7 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   if (v.compress !== undefined && !['deflate', 'zstd', 'lzw', 'none'].includes(v.compress)) throw new UsageError(`--compress must be deflate, zstd, lzw or none, got '${v.compress}'`);
   set('compression', v.compress as PredictOptions['compression']);
   set('queueDepth', number(v['queue-depth'], '--queue-depth'));
+  set('cacheMB', number(v['cache-mb'], '--cache-mb'));
   set('dryRun', v['dry-run']);
   const o = { ...base, ...flags } as PredictOptions;
   for (const [k, flag] of [['model', '--model'], ['dynamic', '--dynamic'], ['region', '--region'], ['out', '--out']] as const) {

@@ -17,7 +17,8 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(cm
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {
-    throw new UsageError(`${cmd}: ${(err as Error).message}; see tilecast ${cmd} --help`);
+    const first = (err as Error).message.split('\n')[0]!.trim();
+    throw new UsageError(`${cmd}: ${first}; see tilecast ${cmd} --help`);
   }
 }
 

@@ -35,6 +35,23 @@ export interface ReadOptions {
   out?: Float32Array[] | Float64Array[];
   /** Per-band validity masks to fill (1 = inside the raster, not nodata, not NaN). */
   valid?: Uint8Array[];
+  /**
+   * Compute validity masks when no `valid` arrays are given. Default true, except when `out` is
+   * given (callers that bring their own planes usually test values with `isValidValue`).
+   */
+  validity?: boolean;
+  /**
+   * Normalise while copying, per requested band: valid pixels become (x − mean[i]) / std[i],
+   * invalid ones (outside the raster, nodata, NaN) `fill`. No validity masks are computed then.
+   * One pass from the decoded blocks, which is what the batch stage needs.
+   */
+  normalize?: Normalize;
+}
+
+export interface Normalize {
+  mean: ArrayLike<number>;
+  std: ArrayLike<number>;
+  fill: number;
 }
 
 export interface WindowData<T extends Float32Array | Float64Array = Float32Array> {
@@ -222,56 +239,73 @@ export class RasterSource {
     }
     const n = win.width * win.height;
     const data = options.out ?? bands.map(() => new Float32Array(n));
-    const valid = options.valid ?? bands.map(() => new Uint8Array(n));
-    const fillValue = this.nodata ?? NaN;
-    for (let i = 0; i < bands.length; i++) {
-      data[i]!.fill(fillValue, 0, n);
-      valid[i]!.fill(0, 0, n);
-    }
     // intersection with the raster
     const x0 = Math.max(win.x, 0);
     const y0 = Math.max(win.y, 0);
     const x1 = Math.min(win.x + win.width, this.width);
     const y1 = Math.min(win.y + win.height, this.height);
-    if (x0 >= x1 || y0 >= y1) return { data, valid };
-
-    const bx0 = Math.floor(x0 / this.blockWidth);
-    const bx1 = Math.floor((x1 - 1) / this.blockWidth);
-    const by0 = Math.floor(y0 / this.blockHeight);
-    const by1 = Math.floor((y1 - 1) / this.blockHeight);
-    const jobs: Promise<void>[] = [];
-    // compare with nodata as the band type stores it (GDAL does the same)
-    const nd = this.nodata === null ? NaN : this.dataType === 'float32' ? Math.fround(this.nodata) : this.nodata;
-    for (let by = by0; by <= by1; by++) {
-      for (let bx = bx0; bx <= bx1; bx++) {
-        const groups = this.planar === 1 ? [{ sample: 0, bands: bands.map((b, i) => ({ b, i })) }] : bands.map((b, i) => ({ sample: b, bands: [{ b, i }] }));
-        for (const g of groups) {
-          jobs.push(this.block(bx, by, g.sample).then((blk) => {
-            const spb = this.planar === 1 ? this.bandCount : 1;
-            const cx0 = Math.max(x0, bx * this.blockWidth);
-            const cx1 = Math.min(x1, (bx + 1) * this.blockWidth);
-            const cy0 = Math.max(y0, by * this.blockHeight);
-            const cy1 = Math.min(y1, (by + 1) * this.blockHeight);
-            for (const { b, i } of g.bands) {
-              const out = data[i]!;
-              const ok = valid[i]!;
-              const off = this.planar === 1 ? b : 0;
-              for (let y = cy0; y < cy1; y++) {
-                let src = ((y - by * this.blockHeight) * this.blockWidth + (cx0 - bx * this.blockWidth)) * spb + off;
-                let dst = (y - win.y) * win.width + (cx0 - win.x);
-                for (let x = cx0; x < cx1; x++, src += spb, dst++) {
-                  const v = blk[src]!;
-                  out[dst] = v;
-                  ok[dst] = v !== v || v === nd ? 0 : 1;
-                }
-              }
-            }
-          }));
+    const norm = options.normalize;
+    if (x0 > win.x || y0 > win.y || x1 < win.x + win.width || y1 < win.y + win.height) {
+      // pixels outside the raster read as nodata (NaN without one): invalid by the rule below
+      for (let i = 0; i < bands.length; i++) data[i]!.fill(norm ? norm.fill : (this.nodata ?? NaN), 0, n);
+    }
+    if (x0 < x1 && y0 < y1) {
+      const bx0 = Math.floor(x0 / this.blockWidth);
+      const bx1 = Math.floor((x1 - 1) / this.blockWidth);
+      const by0 = Math.floor(y0 / this.blockHeight);
+      const by1 = Math.floor((y1 - 1) / this.blockHeight);
+      const jobs: Promise<void>[] = [];
+      for (let by = by0; by <= by1; by++) {
+        for (let bx = bx0; bx <= bx1; bx++) {
+          const rect = {
+            x0: Math.max(x0, bx * this.blockWidth), x1: Math.min(x1, (bx + 1) * this.blockWidth),
+            y0: Math.max(y0, by * this.blockHeight), y1: Math.min(y1, (by + 1) * this.blockHeight),
+            bx: bx * this.blockWidth, by: by * this.blockHeight,
+          };
+          const spb = this.planar === 2 ? 1 : this.bandCount;
+          const copy = (blk: TypedArray, b: number, i: number) => {
+            const at = spb === 1 ? 0 : b;
+            if (norm) this.copyNormalised(blk, spb, at, rect, win, data[i]!, norm.mean[i]!, norm.std[i]!, norm.fill);
+            else this.copy(blk, spb, at, rect, win, data[i]!);
+          };
+          if (this.planar === 2) {
+            bands.forEach((b, i) => jobs.push(this.block(bx, by, b).then((blk) => copy(blk, b, i))));
+          } else {
+            jobs.push(this.block(bx, by, 0).then((blk) => bands.forEach((b, i) => copy(blk, b, i))));
+          }
         }
       }
+      await Promise.all(jobs);
     }
-    await Promise.all(jobs);
+    const valid = options.valid ?? (norm || (options.out && !options.validity) ? [] : bands.map(() => new Uint8Array(n)));
+    valid.forEach((ok, i) => markValid(data[i]!, ok, n, this.nodata));
     return { data, valid };
+  }
+
+  /** Sample `at` of each pixel of a block (`spb` samples per pixel) into a window plane. */
+  private copy(blk: TypedArray, spb: number, at: number, r: BlockRect, win: PixelWindow, out: Float32Array | Float64Array): void {
+    for (let y = r.y0; y < r.y1; y++) {
+      let src = ((y - r.by) * this.blockWidth + (r.x0 - r.bx)) * spb + at;
+      let dst = (y - win.y) * win.width + (r.x0 - win.x);
+      for (let x = r.x0; x < r.x1; x++, src += spb, dst++) out[dst] = blk[src]!;
+    }
+  }
+
+  /** As `copy`, normalising valid values and putting `fill` in place of invalid ones. */
+  private copyNormalised(
+    blk: TypedArray, spb: number, at: number, r: BlockRect, win: PixelWindow, out: Float32Array | Float64Array,
+    mean: number, std: number, fill: number,
+  ): void {
+    // nodata as the band stores it: GDAL compares in the band's type
+    const nd = this.nodata === null ? NaN : this.dataType === 'float32' ? Math.fround(this.nodata) : this.nodata;
+    for (let y = r.y0; y < r.y1; y++) {
+      let src = ((y - r.by) * this.blockWidth + (r.x0 - r.bx)) * spb + at;
+      let dst = (y - win.y) * win.width + (r.x0 - win.x);
+      for (let x = r.x0; x < r.x1; x++, src += spb, dst++) {
+        const v = blk[src]!;
+        out[dst] = v === v && v !== nd ? (v - mean) / std : fill;
+      }
+    }
   }
 
   /** Decoded samples of one block (all samples interleaved for planar 1), via the cache. */
@@ -327,6 +361,27 @@ export class RasterSource {
   async close(): Promise<void> {
     this.cache.evictPrefix(this.keyPrefix);
     await this.fh.close();
+  }
+}
+
+interface BlockRect { x0: number; x1: number; y0: number; y1: number; bx: number; by: number }
+
+/**
+ * The value a read pixel must not have to be valid, as the plane stores it: nodata rounded to the
+ * plane's precision (GDAL compares in the band's type), NaN when there is no nodata (then only
+ * NaN pixels are invalid). A pixel `v` is valid when `v === v && v !== invalidValue(...)`.
+ */
+export function invalidValue(nodata: number | null, plane: Float32Array | Float64Array): number {
+  if (nodata === null) return NaN;
+  return plane instanceof Float32Array ? Math.fround(nodata) : nodata;
+}
+
+/** 1 where the plane holds a valid value: not NaN, not nodata (out-of-raster pixels hold nodata or NaN). */
+function markValid(plane: Float32Array | Float64Array, ok: Uint8Array, n: number, nodata: number | null): void {
+  const nd = invalidValue(nodata, plane);
+  for (let i = 0; i < n; i++) {
+    const v = plane[i]!;
+    ok[i] = v === v && v !== nd ? 1 : 0;
   }
 }
 
