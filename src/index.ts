@@ -24,6 +24,7 @@ export { rasterInfo, type RasterInfo } from './raster/info.js';
 export { bandChecksum } from './raster/checksum.js';
 export { crsFromEpsg } from './raster/crs.js';
 export { createGeoTiffWriter, GeoTiffWriter } from './write/writer.js';
+export { convert, type ConvertOptions, type ConvertSummary } from './write/convert.js';
 export type { GeoTiffWriterOptions, Compression } from './write/options.js';
 export { weightWindow, type WeightWindow } from './blend/window.js';
 export type { InferenceBackend, ModelInfo } from './infer/backend.js';
