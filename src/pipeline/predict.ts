@@ -14,7 +14,7 @@ import { TileStacker } from '../batch/stack.js';
 import { BlendAccumulator } from '../blend/accumulator.js';
 import { DEFAULT_WEIGHT_WINDOW, parseWeightWindow, weightWindow, type WeightWindow } from '../blend/window.js';
 import { AbortedError, OutputError, RegionError, UsageError } from '../errors.js';
-import type { InferenceBackend } from '../infer/backend.js';
+import type { InferenceBackend, RunResult } from '../infer/backend.js';
 import { checkModelContract, type Layout } from '../infer/contract.js';
 import { readNorm, type Norm } from '../infer/norm.js';
 import { openOnnx } from '../infer/onnx.js';
@@ -88,6 +88,8 @@ export interface PredictOptions {
   signal?: AbortSignal;
   /** Use this backend instead of opening `model` (tests, custom runtimes). */
   backend?: InferenceBackend;
+  /** Called as each batch's reading and inference start and end (tests, profiling). */
+  trace?: (event: 'read-start' | 'read-end' | 'infer-start' | 'infer-end', batch: number) => void;
 }
 
 export interface Progress {
@@ -106,7 +108,11 @@ export interface PredictSummary {
   outBands: number;
   seconds: number;
   tilesPerSecond: number;
-  /** Seconds spent waiting in each stage on the main thread (read = waiting for the next batch). */
+  /**
+   * Seconds: `read` the model waited for its next batch to be read (the read stall), `infer` the
+   * main thread waited for the model, `blend` and `write` the main thread spent blending and
+   * handing block rows to the writer. The model runs while a batch is blended and written.
+   */
   time: { read: number; infer: number; blend: number; write: number };
   blocksDecoded: number;
   /** Non-finite model outputs inside the region (reported, and written as they are). */
@@ -254,16 +260,20 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const sampleDims = contract.inputDims.slice(1);
     const outPerTile = K * o.tile * o.tile;
 
-    // buffers: depth + 1 input batches (depth being read, one in the model), one output batch
+    // buffers: queueDepth input batches being read plus one in the model; two output batches,
+    // one in the model and one being blended
     const free: Float32Array[] = Array.from({ length: o.queueDepth + 1 }, () => new Float32Array(N * stacker.tileSize));
-    let output: Float32Array = new Float32Array(N * outPerTile);
+    const outputs: Float32Array[] = [new Float32Array(N * outPerTile), new Float32Array(N * outPerTile)];
+    const trace = o.trace ?? (() => {});
     // batches are read one after another (one stacker), up to queueDepth ahead of the model
     const reading: Promise<Float32Array>[] = [];
     let readChain: Promise<unknown> = Promise.resolve();
     const readBatch = (b: number, buf: Float32Array): Promise<Float32Array> => {
       const p = readChain.then(async () => {
+        trace('read-start', b);
         const end = Math.min(tiles.length, (b + 1) * N);
         for (let i = b * N; i < end; i++) await stacker.read(buf, i - b * N, tiles[i]!.x, tiles[i]!.y);
+        trace('read-end', b);
         return buf;
       });
       readChain = p.catch(() => {});
@@ -275,25 +285,33 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         reading.push(readBatch(nextRead++, free.pop()!));
       }
     };
+    // start the model on batch b as soon as it is read; the time it waits is the read stall
+    const startRun = async (b: number): Promise<RunResult> => {
+      const t = performance.now();
+      const input = await reading.shift()!;
+      time.read += (performance.now() - t) / 1000;
+      fillQueue();
+      if (o.signal?.aborted) throw new AbortedError('prediction aborted');
+      trace('infer-start', b);
+      const result = await backend!.run(input, [Math.min(N, tiles.length - b * N), ...sampleDims], outputs.pop()!);
+      trace('infer-end', b);
+      return result;
+    };
     let nonFiniteReported = 0;
+    let running: Promise<RunResult> | null = null;
     try {
       fillQueue();
+      if (batches > 0) running = startRun(0);
       for (let b = 0; b < batches; b++) {
-        if (o.signal?.aborted) throw new AbortedError('prediction aborted');
         let t = performance.now();
-        const input = await reading.shift()!;
-        time.read += (performance.now() - t) / 1000;
-        const n = Math.min(N, tiles.length - b * N);
-        t = performance.now();
-        const running = backend.run(input, [n, ...sampleDims], output);
-        fillQueue(); // read ahead while the model runs
-        const result = await running;
+        const result: RunResult = await running!;
         time.infer += (performance.now() - t) / 1000;
-        // the same memory comes back (a worker backend moved it to its thread and back)
-        const back = result.output;
-        output = back.buffer.byteLength - back.byteOffset >= N * outPerTile * 4 ? new Float32Array(back.buffer, back.byteOffset, N * outPerTile) : new Float32Array(N * outPerTile);
         free.push(result.input);
         fillQueue();
+        // the model goes on with the next batch while this one is blended and written
+        running = b + 1 < batches ? startRun(b + 1) : null;
+        running?.catch(() => {}); // awaited next round; failures surface there
+        const n = Math.min(N, tiles.length - b * N);
 
         // tile by tile in plan order; a block row is written as soon as no later tile touches it
         for (let i = 0; i < n; i++) {
@@ -311,6 +329,9 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
           warn(`the model returned ${acc.nonFinite - nonFiniteReported} NaN/Inf value(s) inside the region in batch ${b + 1} (tiles ${b * N + 1}..${b * N + n}); they are written as NaN`);
           nonFiniteReported = acc.nonFinite;
         }
+        // the same memory comes back (a worker backend moved it to its thread and back)
+        const back = result.output;
+        outputs.push(back.buffer.byteLength - back.byteOffset >= N * outPerTile * 4 ? new Float32Array(back.buffer, back.byteOffset, N * outPerTile) : new Float32Array(N * outPerTile));
         o.onProgress?.({ done: Math.min(tiles.length, (b + 1) * N), total: tiles.length, seconds: (performance.now() - t0) / 1000 });
       }
       const t = performance.now();
@@ -318,8 +339,9 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       await writer.close();
       time.write += (performance.now() - t) / 1000;
     } finally {
-      // a failed batch leaves reads in flight: let them settle before the files close
-      await Promise.allSettled(reading);
+      // a failure leaves reads and maybe a batch in the model in flight: let them settle before
+      // the files and the model are closed
+      await Promise.allSettled([...reading, ...(running ? [running] : [])]);
     }
     return summary(tiles.length, batches, time, acc.nonFinite, false);
   } catch (err) {
