@@ -149,7 +149,7 @@ if (values.child) {
         ratio: +(median(l.map((x) => x.e2eSeconds / x.modelSeconds))).toFixed(2),
         waitRead: +median(l.map((x) => x.time.read)).toFixed(2), waitInfer: +median(l.map((x) => x.time.infer)).toFixed(2),
         blend: +median(l.map((x) => x.time.blend)).toFixed(2), waitWrite: +median(l.map((x) => x.time.write)).toFixed(2),
-        mainThreadCpuS: +median(l.map((x) => x.cpuSeconds)).toFixed(1),
+        processCpuS: +median(l.map((x) => x.cpuSeconds)).toFixed(1),
         peakRssMB: Math.round(median(l.map((x) => x.peakRssMB))),
         blocksDecoded: l[0]!.blocksDecoded, blocksMinimum: l[0]!.blocksMinimum,
       };
@@ -158,7 +158,7 @@ if (values.child) {
     if (!values.json) {
       console.log(`pipeline bench: ${size} x ${size}, tile 128, stride 64, medians of ${values.rounds} interleaved rounds`);
       for (const r of rows) {
-        console.log(`  ${r.model.padEnd(5)} batch ${String(r.batchSize).padStart(2)}: ${r.e2eTilesPerS} tiles/s end-to-end, ${r.modelOnlyTilesPerS} model-only, ratio ${r.ratio}; waiting read ${r.waitRead} s, infer ${r.waitInfer} s, blend ${r.blend} s, write ${r.waitWrite} s; main-thread CPU ${r.mainThreadCpuS} s; peak RSS ${r.peakRssMB} MB; blocks ${r.blocksDecoded} (minimum ${r.blocksMinimum})`);
+        console.log(`  ${r.model.padEnd(5)} batch ${String(r.batchSize).padStart(2)}: ${r.e2eTilesPerS} tiles/s end-to-end, ${r.modelOnlyTilesPerS} model-only, ratio ${r.ratio}; waiting read ${r.waitRead} s, infer ${r.waitInfer} s, blend ${r.blend} s, write ${r.waitWrite} s; process CPU ${r.processCpuS} s; peak RSS ${r.peakRssMB} MB; blocks ${r.blocksDecoded} (minimum ${r.blocksMinimum})`);
       }
     }
     const rss: { size: number; peakRssMB: number; tiles: number; e2eTilesPerS: number }[] = [];

@@ -17,22 +17,12 @@ import { parseArgs } from 'node:util';
 import { convert } from '../src/write/convert.js';
 import type { GeoTiffWriterOptions } from '../src/write/options.js';
 import { createGeoTiffWriter } from '../src/write/writer.js';
+import { prng } from '../scripts/models/prng.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '4096' }, runs: { type: 'string', default: '3' }, json: { type: 'boolean' } } });
 const SIZE = Number(values.size);
 const BLOCK = 256;
 const RUNS = Number(values.runs);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeImage(n: number): Float32Array {
   const rnd = prng(2024);

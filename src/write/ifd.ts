@@ -16,32 +16,8 @@ export interface IfdEntry {
   values: ArrayLike<number>;
 }
 
-/** Tags used by the writer. */
-export const TAG = {
-  NewSubfileType: 254,
-  ImageWidth: 256,
-  ImageLength: 257,
-  BitsPerSample: 258,
-  Compression: 259,
-  Photometric: 262,
-  SamplesPerPixel: 277,
-  PlanarConfiguration: 284,
-  Predictor: 317,
-  TileWidth: 322,
-  TileLength: 323,
-  TileOffsets: 324,
-  TileByteCounts: 325,
-  ExtraSamples: 338,
-  SampleFormat: 339,
-  ModelPixelScale: 33550,
-  ModelTiepoint: 33922,
-  ModelTransformation: 34264,
-  GeoKeyDirectory: 34735,
-  GeoDoubleParams: 34736,
-  GeoAsciiParams: 34737,
-  GdalMetadata: 42112,
-  GdalNodata: 42113,
-} as const;
+/** TIFF tag numbers: one table for the reader and the writer. */
+export { TAG } from '../raster/tiff.js';
 
 /** An ASCII entry: the text as Latin-1 bytes plus NUL (non-Latin-1 characters become UTF-8 bytes). */
 export function asciiEntry(tag: number, text: string): IfdEntry {

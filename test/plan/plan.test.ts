@@ -7,17 +7,7 @@ import { parseRegion, regionToPixels } from '../../src/plan/region.js';
 import { crsFromEpsg } from '../../src/raster/crs.js';
 import { RegionMask } from '../../src/raster/mask.js';
 import type { GeoTransform } from '../../src/raster/types.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as mulberry32 } from '../../scripts/models/prng.js';
 
 const GT: GeoTransform = [500000, 10, 0, 6000000, 0, -10];
 const rect = (x0: number, y0: number, x1: number, y1: number): Ring => [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];

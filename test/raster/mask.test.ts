@@ -8,17 +8,7 @@ import type { Polygon, Ring } from '../../src/plan/geometry.js';
 import { RegionMask } from '../../src/raster/mask.js';
 import type { PixelWindow } from '../../src/raster/types.js';
 import { needGdal } from '../helpers/env.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as mulberry32 } from '../../scripts/models/prng.js';
 
 /** A random star-shaped (or, with `wild`, self-intersecting) closed ring. */
 function randomRing(rnd: () => number, cx: number, cy: number, r: number, n: number, wild: boolean): Ring {

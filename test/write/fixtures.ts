@@ -4,18 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataType, TypedArray } from '../../src/raster/types.js';
 import { TYPED_ARRAY, isFloat } from '../../src/raster/types.js';
-
-/** mulberry32: a small seeded PRNG giving floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../scripts/models/prng.js';
 
 export const RANGE: { [K in DataType]: [number, number] } = {
   uint8: [0, 255],
