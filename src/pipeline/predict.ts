@@ -206,12 +206,14 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const plan = makePlan({ width: ref.width, height: ref.height, geoTransform: ref.geoTransform!, region: pixels, tile: o.tile, stride, blockSize: o.blockSize, regionFile });
 
     // model contract, before any tile is read
-    const stackerProbe = { T: inputs.dynamic.length, dynamicBands: inputs.dynamic[0]!.bandCount, staticBands: inputs.statics.reduce((a, s) => a + s.bandCount, 0) };
-    const C = stackerProbe.dynamicBands + stackerProbe.staticBands;
-    backend = o.backend ?? (o.worker === false ? await openOnnx(o.model, { device: o.device ?? 'cpu', threads: o.threads ?? 0, warn }) : await openWorkerBackend(o.model, { device: o.device ?? 'cpu', threads: o.threads ?? 0, warn }));
+    const T = inputs.dynamic.length;
+    const dynamicBands = inputs.dynamic[0]!.bandCount;
+    const staticBands = inputs.statics.reduce((a, s) => a + s.bandCount, 0);
+    const C = dynamicBands + staticBands;
+    const onnxOptions = { device: o.device ?? 'cpu', threads: o.threads ?? 0, warn };
+    backend = o.backend ?? (o.worker === false ? await openOnnx(o.model, onnxOptions) : await openWorkerBackend(o.model, onnxOptions));
     const contract = await checkModelContract(backend, {
-      layout: o.layout, T: stackerProbe.T, C, tile: o.tile, batchSize: o.batchSize,
-      dynamicBands: stackerProbe.dynamicBands, staticBands: stackerProbe.staticBands,
+      layout: o.layout, T, C, tile: o.tile, batchSize: o.batchSize, dynamicBands, staticBands,
       ...(o.bandNames ? { outBands: o.bandNames.length } : {}),
     });
     contract.warnings.forEach(warn);
@@ -222,8 +224,8 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const cacheBytes = o.cacheMB === undefined ? cacheBudget(plan, inputs) : o.cacheMB * 2 ** 20;
     cache.resize(cacheBytes);
     const memory = estimateMemory(plan, {
-      bands: inputs.all.reduce((a, s) => a + s.bandCount, 0), timeSteps: o.layout === 'NCHW' ? 1 : stackerProbe.T,
-      channels: o.layout === 'NCHW' ? stackerProbe.T * C : C, outBands: K,
+      bands: inputs.all.reduce((a, s) => a + s.bandCount, 0), timeSteps: o.layout === 'NCHW' ? 1 : T,
+      channels: o.layout === 'NCHW' ? T * C : C, outBands: K,
       batchSize: N, blockSize: o.blockSize, queueDepth: o.queueDepth, blockCacheBytes: cacheBytes,
     });
 
