@@ -41,6 +41,9 @@ const { values } = parseArgs({
 });
 
 interface ChildResult {
+  /** Core-seconds: the main thread's busy time (event-loop utilisation), the whole process's CPU during predict, and the model's CPU during the floor run. */
+  mainCoreS: number;
+  modelCoreS: number;
   tiles: number;
   e2eSeconds: number;
   modelSeconds: number;
@@ -76,8 +79,10 @@ async function child(spec: { dir: string; model: string; batchSize: number }): P
   const backend = await openWorkerBackend(join(spec.dir, `${spec.model}.onnx`));
   try {
     const cpu0 = process.cpuUsage();
+    const elu0 = performance.eventLoopUtilization();
     const s = await predict({ model: join(spec.dir, `${spec.model}.onnx`), backend, dynamic: scene.dynamic, static: scene.static, region: scene.region, out: join(spec.dir, `out-${spec.model}-${spec.batchSize}.tif`), tile: 128, stride: 64, batchSize: spec.batchSize });
     const cpu = process.cpuUsage(cpu0);
+    const elu = performance.eventLoopUtilization(elu0);
     const peakRssMB = process.resourceUsage().maxRSS / 1024; // before the floor's own buffers
     // the floor: the same session, the same number of batches of the same shape, random input
     const N = spec.batchSize;
@@ -85,6 +90,7 @@ async function child(spec: { dir: string; model: string; batchSize: number }): P
     let buf: Float32Array = input;
     let out: Float32Array = new Float32Array(N * 4 * 128 * 128);
     const t = performance.now();
+    const modelCpu0 = process.cpuUsage();
     for (let done = 0; done < s.tiles.computed; done += N) {
       const n = Math.min(N, s.tiles.computed - done);
       const r = await backend.run(buf, [n, 6, 18, 128, 128], out);
@@ -92,7 +98,9 @@ async function child(spec: { dir: string; model: string; batchSize: number }): P
       out = new Float32Array(r.output.buffer, r.output.byteOffset, N * 4 * 128 * 128);
     }
     const modelSeconds = (performance.now() - t) / 1000;
+    const modelCpu = process.cpuUsage(modelCpu0);
     return {
+      mainCoreS: elu.active / 1000, modelCoreS: (modelCpu.user + modelCpu.system) / 1e6,
       tiles: s.tiles.computed, e2eSeconds: s.seconds, modelSeconds, time: s.time,
       cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB,
       blocksDecoded: s.blocksDecoded, blocksMinimum: await minimumBlocks([...scene.dynamic, ...scene.static], scene.region),
@@ -150,6 +158,8 @@ if (values.child) {
         waitRead: +median(l.map((x) => x.time.read)).toFixed(2), waitInfer: +median(l.map((x) => x.time.infer)).toFixed(2),
         blend: +median(l.map((x) => x.time.blend)).toFixed(2), waitWrite: +median(l.map((x) => x.time.write)).toFixed(2),
         processCpuS: +median(l.map((x) => x.cpuSeconds)).toFixed(1),
+        mainThreadCoreS: +median(l.map((x) => x.mainCoreS)).toFixed(1),
+        modelCoreS: +median(l.map((x) => x.modelCoreS)).toFixed(1),
         peakRssMB: Math.round(median(l.map((x) => x.peakRssMB))),
         blocksDecoded: l[0]!.blocksDecoded, blocksMinimum: l[0]!.blocksMinimum,
       };
@@ -158,7 +168,7 @@ if (values.child) {
     if (!values.json) {
       console.log(`pipeline bench: ${size} x ${size}, tile 128, stride 64, medians of ${values.rounds} interleaved rounds`);
       for (const r of rows) {
-        console.log(`  ${r.model.padEnd(5)} batch ${String(r.batchSize).padStart(2)}: ${r.e2eTilesPerS} tiles/s end-to-end, ${r.modelOnlyTilesPerS} model-only, ratio ${r.ratio}; waiting read ${r.waitRead} s, infer ${r.waitInfer} s, blend ${r.blend} s, write ${r.waitWrite} s; process CPU ${r.processCpuS} s; peak RSS ${r.peakRssMB} MB; blocks ${r.blocksDecoded} (minimum ${r.blocksMinimum})`);
+        console.log(`  ${r.model.padEnd(5)} batch ${String(r.batchSize).padStart(2)}: ${r.e2eTilesPerS} tiles/s end-to-end, ${r.modelOnlyTilesPerS} model-only, ratio ${r.ratio}; waiting read ${r.waitRead} s, infer ${r.waitInfer} s, blend ${r.blend} s, write ${r.waitWrite} s; core-seconds: process ${r.processCpuS}, main thread (read/stack/blend/write) ${r.mainThreadCoreS}, model alone ${r.modelCoreS}; peak RSS ${r.peakRssMB} MB; blocks ${r.blocksDecoded} (minimum ${r.blocksMinimum})`);
       }
     }
     const rss: { size: number; peakRssMB: number; tiles: number; e2eTilesPerS: number }[] = [];
