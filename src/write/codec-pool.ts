@@ -40,12 +40,12 @@ export class CodecPool {
 
   constructor(private readonly size: number) {}
 
-  /** Run one encode or decode in the least busy worker. `data` is copied, never detached. */
-  run(op: 'encode' | 'decode', codec: WorkerCodec, level: number, data: Uint8Array, byteLength = 0): Promise<Uint8Array> {
+  /** Compress one block in the least busy worker. `data` is copied, never detached. */
+  encode(codec: WorkerCodec, level: number, data: Uint8Array): Promise<Uint8Array> {
     const slot = this.pick();
     const id = this.nextId++;
     const copy = data.slice();
-    const request: CodecRequest = { id, op, codec, level, data: copy, byteLength };
+    const request: CodecRequest = { id, codec, level, data: copy };
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, slot });
       if (slot.busy++ === 0) slot.worker.ref();

@@ -5,13 +5,10 @@ export type WorkerCodec = 'zstd' | 'lzw';
 
 export interface CodecRequest {
   id: number;
-  op: 'encode' | 'decode';
   codec: WorkerCodec;
   level: number;
   /** Input bytes; its buffer is transferred (the pool sends a copy). */
   data: Uint8Array;
-  /** Expected decoded length (decode only). */
-  byteLength: number;
 }
 
 export type CodecResponse = { id: number; out: Uint8Array } | { id: number; error: string };

@@ -4,16 +4,15 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { CodecRequest, CodecResponse } from './codec-protocol.js';
-import { lzwDecode, lzwEncode } from './lzw.js';
+import { lzwEncode } from './lzw.js';
 import { loadZstd } from './zstd.js';
 
 const port = parentPort;
 if (port === null) throw new Error('codec-worker.ts must run in a worker thread');
 
 async function run(m: CodecRequest): Promise<Uint8Array> {
-  if (m.codec === 'lzw') return m.op === 'encode' ? lzwEncode(m.data) : lzwDecode(m.data, m.byteLength);
-  const zstd = await loadZstd();
-  return m.op === 'encode' ? zstd.compress(m.data, m.level) : zstd.decompress(m.data);
+  if (m.codec === 'lzw') return lzwEncode(m.data);
+  return (await loadZstd()).compress(m.data, m.level);
 }
 
 port.on('message', (m: CodecRequest) => {

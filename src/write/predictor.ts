@@ -16,31 +16,17 @@ export function applyPredictor(
   rows: number,
   scratch: Uint8Array,
 ): void {
-  if (predictor === 2) horizontal(tile, bytesPerSample, width, rows, true);
-  else if (predictor === 3) floatingPoint(tile, bytesPerSample, width, rows, scratch, true);
+  if (predictor === 2) horizontal(tile, bytesPerSample, width, rows);
+  else if (predictor === 3) floatingPoint(tile, bytesPerSample, width, rows, scratch);
 }
 
-/** Undo a predictor (for reading back blocks already written). */
-export function undoPredictor(
-  tile: Uint8Array,
-  predictor: PredictorCode,
-  bytesPerSample: number,
-  width: number,
-  rows: number,
-  scratch: Uint8Array,
-): void {
-  if (predictor === 2) horizontal(tile, bytesPerSample, width, rows, false);
-  else if (predictor === 3) floatingPoint(tile, bytesPerSample, width, rows, scratch, false);
-}
-
-function horizontal(tile: Uint8Array, bps: number, width: number, rows: number, forward: boolean): void {
+function horizontal(tile: Uint8Array, bps: number, width: number, rows: number): void {
   const n = width * rows;
   if (bps === 8) {
     const a = new BigUint64Array(tile.buffer, tile.byteOffset, n);
     for (let r = 0; r < rows; r++) {
       const s = r * width;
-      if (forward) for (let i = s + width - 1; i > s; i--) a[i] = a[i]! - a[i - 1]!;
-      else for (let i = s + 1; i < s + width; i++) a[i] = a[i]! + a[i - 1]!;
+      for (let i = s + width - 1; i > s; i--) a[i] = a[i]! - a[i - 1]!;
     }
     return;
   }
@@ -52,12 +38,11 @@ function horizontal(tile: Uint8Array, bps: number, width: number, rows: number, 
         : new Uint32Array(tile.buffer, tile.byteOffset, n);
   for (let r = 0; r < rows; r++) {
     const s = r * width;
-    if (forward) for (let i = s + width - 1; i > s; i--) a[i] = a[i]! - a[i - 1]!;
-    else for (let i = s + 1; i < s + width; i++) a[i] = a[i]! + a[i - 1]!;
+    for (let i = s + width - 1; i > s; i--) a[i] = a[i]! - a[i - 1]!;
   }
 }
 
-function floatingPoint(tile: Uint8Array, bps: number, width: number, rows: number, scratch: Uint8Array, forward: boolean): void {
+function floatingPoint(tile: Uint8Array, bps: number, width: number, rows: number, scratch: Uint8Array): void {
   const rowBytes = width * bps;
   const tmp = scratch.subarray(0, rowBytes);
   // Rows start on multiples of 4 bytes (bps is 4 or 8 and buffers are aligned), so 32-bit words
@@ -68,32 +53,18 @@ function floatingPoint(tile: Uint8Array, bps: number, width: number, rows: numbe
   for (let r = 0; r < rows; r++) {
     const off = r * rowBytes;
     const row = tile.subarray(off, off + rowBytes);
-    if (forward) {
-      tmp.set(row);
-      // Byte plane p (0 = most significant) holds byte (bps - 1 - p) of every sample; the bytes
-      // are differenced along the concatenated planes in the same pass.
-      let prev = 0;
-      for (let p = 0; p < bps; p++) {
-        const word = words - 1 - (p >> 2);
-        const shift = 24 - 8 * (p & 3);
-        const base = p * width;
-        for (let i = 0; i < width; i++) {
-          const cur = (src[i * words + word]! >>> shift) & 0xff;
-          row[base + i] = cur - prev;
-          prev = cur;
-        }
-      }
-    } else {
-      for (let i = 1; i < rowBytes; i++) row[i] = row[i]! + row[i - 1]!;
-      tmp.set(row);
-      const out = new Uint32Array(tile.buffer, tile.byteOffset + off, width * words);
-      for (let k = 0; k < words; k++) {
-        // Word k (k = 0 low) takes planes (words - 1 - k) * 4 .. + 3.
-        const p0 = (words - 1 - k) * 4 * width;
-        for (let i = 0; i < width; i++) {
-          out[i * words + k] =
-            ((tmp[p0 + i]! << 24) | (tmp[p0 + width + i]! << 16) | (tmp[p0 + 2 * width + i]! << 8) | tmp[p0 + 3 * width + i]!) >>> 0;
-        }
+    tmp.set(row);
+    // Byte plane p (0 = most significant) holds byte (bps - 1 - p) of every sample; the bytes
+    // are differenced along the concatenated planes in the same pass.
+    let prev = 0;
+    for (let p = 0; p < bps; p++) {
+      const word = words - 1 - (p >> 2);
+      const shift = 24 - 8 * (p & 3);
+      const base = p * width;
+      for (let i = 0; i < width; i++) {
+        const cur = (src[i * words + word]! >>> shift) & 0xff;
+        row[base + i] = cur - prev;
+        prev = cur;
       }
     }
   }
