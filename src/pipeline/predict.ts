@@ -324,7 +324,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
           const finished = [...acc.drain()];
           time.blend += (performance.now() - t) / 1000;
           t = performance.now();
-          for (const rows of finished) await writer.writeBlockRow(rows.index, bandPlanes(rows.data, K, rows.width * rows.height));
+          for (const rows of finished) await writer.writeBlockRow(rows.index, rows.data);
           time.write += (performance.now() - t) / 1000;
         }
         if (acc.nonFinite > nonFiniteReported) {
@@ -337,7 +337,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         o.onProgress?.({ done: Math.min(tiles.length, (b + 1) * N), total: tiles.length, seconds: (performance.now() - t0) / 1000 });
       }
       const t = performance.now();
-      for (const rows of acc.drain()) await writer.writeBlockRow(rows.index, bandPlanes(rows.data, K, rows.width * rows.height));
+      for (const rows of acc.drain()) await writer.writeBlockRow(rows.index, rows.data);
       await writer.close();
       time.write += (performance.now() - t) / 1000;
     } finally {
@@ -362,9 +362,6 @@ async function checkOutputFolder(out: string): Promise<void> {
   if (!st?.isDirectory()) throw new OutputError(`--out ${out}: the folder ${folder} does not exist; create it first`, { file: out });
 }
 
-function bandPlanes(data: Float32Array, K: number, n: number): Float32Array[] {
-  return Array.from({ length: K }, (_, k) => data.subarray(k * n, (k + 1) * n));
-}
 
 /**
  * Bytes of decoded blocks that two consecutive tile rows touch: they span T + s rows, so at most

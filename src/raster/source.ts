@@ -11,7 +11,7 @@ import { crsFromGeoKeys } from './crs.js';
 import { toSamples } from './predictor.js';
 import { readAt, readTiffHeader, TAG, num, nums, str, type Ifd } from './tiff.js';
 import type { Crs, DataType, GeoTransform, PixelWindow, RawGeoKeys, TypedArray } from './types.js';
-import { bytesPerSample } from './types.js';
+import { TYPED_ARRAY, bytesPerSample } from './types.js';
 
 /** Decoded blocks larger than this are refused (a damaged header claiming absurd sizes). */
 const MAX_BLOCK_BYTES = 1024 * 1024 * 1024;
@@ -369,7 +369,7 @@ export class RasterSource {
     const count = this.byteCounts[index]!;
     if (count === 0 || offset === 0) {
       // sparse block: GDAL reads it as nodata, or 0 without nodata
-      const out = new (typedCtor(this.dataType))(this.blockWidth * rows * spb);
+      const out = new TYPED_ARRAY[this.dataType](this.blockWidth * rows * spb);
       out.fill(this.nodata ?? 0);
       return out;
     }
@@ -404,7 +404,7 @@ interface BlockRect { x0: number; x1: number; y0: number; y1: number; bx: number
  * plane's precision (GDAL compares in the band's type), NaN when there is no nodata (then only
  * NaN pixels are invalid). A pixel `v` is valid when `v === v && v !== invalidValue(...)`.
  */
-export function invalidValue(nodata: number | null, plane: Float32Array | Float64Array): number {
+function invalidValue(nodata: number | null, plane: Float32Array | Float64Array): number {
   if (nodata === null) return NaN;
   return plane instanceof Float32Array ? Math.fround(nodata) : nodata;
 }
@@ -418,9 +418,6 @@ function markValid(plane: Float32Array | Float64Array, ok: Uint8Array, n: number
   }
 }
 
-function typedCtor(dtype: DataType) {
-  return { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array }[dtype];
-}
 
 /** JPEG-in-TIFF with YCbCr photometric: convert to RGB as libjpeg does for GDAL (JFIF equations). */
 function ycbcrToRgb(px: Uint8Array): void {
