@@ -2,8 +2,10 @@
  * Options of the GeoTIFF writer, their defaults, and their validation.
  */
 import { UsageError } from '../errors.js';
+import { stripUndefined } from '../options.js';
 import type { Crs, DataType, GeoTransform, RawGeoKeys } from '../raster/types.js';
 import { TYPED_ARRAY, isFloat } from '../raster/types.js';
+import type { Rgb } from './palette.js';
 
 /** Block codec. TIFF compression codes: none 1, lzw 5, deflate 8, zstd 50000. */
 export type Compression = 'deflate' | 'zstd' | 'lzw' | 'none';
@@ -56,8 +58,28 @@ export interface GeoTiffWriterOptions {
   bigTiff?: BigTiffOption;
   /** Write a Cloud Optimized GeoTIFF with internal overviews (built in close()). Default false. */
   cog?: boolean;
-  /** Overview resampling for COG: 'average' for continuous data, 'nearest' for class maps. Default 'average'. */
+  /**
+   * Overview resampling for COG: 'average' for continuous data, 'nearest' for class maps.
+   * Default 'nearest' with a colour table (as GDAL's COG driver does for paletted images), else 'average'.
+   */
   overviewResampling?: OverviewResampling;
+  /**
+   * Colour table of a uint8 band 1: colours of values 0..n-1 (n <= 256). Written as the TIFF
+   * ColorMap (256 entries, the rest black) with PhotometricInterpretation Palette in every IFD, as
+   * GDAL writes it, and with exactly n entries in the `<path>.aux.xml` sidecar (see
+   * categoryNames), which GDAL prefers, so QGIS's default legend lists the n classes only.
+   * GDAL and QGIS then draw band 1 in these colours; QGIS does so by default for single-band
+   * files only (it draws a file of two or more bands as RGB). Default null.
+   */
+  colorTable?: readonly Rgb[] | null;
+  /**
+   * Category names of band 1 (value i is named categoryNames[i]). GeoTIFF has no tag for them, so
+   * they go where GDAL puts them: a `<path>.aux.xml` sidecar (PAM), written atomically in close()
+   * next to the file. Default []. Without names and colour table no sidecar is written; either
+   * way close() removes a `<path>.aux.xml` left by an earlier file of the same name, which would
+   * describe the old data.
+   */
+  categoryNames?: readonly string[];
   /**
    * Blocks being compressed at once. Deflate runs in libuv's threadpool (UV_THREADPOOL_SIZE,
    * default 4 threads), which bounds the real parallelism. Default 4.
@@ -83,6 +105,8 @@ export const DEFAULT_WRITER_OPTIONS: Required<Omit<GeoTiffWriterOptions, 'width'
   bigTiff: 'auto',
   cog: false,
   overviewResampling: 'average',
+  colorTable: null,
+  categoryNames: [],
   concurrency: 4,
   signal: null,
 };
@@ -119,7 +143,8 @@ const INT_RANGE: { [K in DataType]?: [number, number] } = {
 
 /** Fill in defaults and check every option; throws UsageError naming the option, the value and the fix. */
 export function resolveWriterOptions(path: string, options: GeoTiffWriterOptions): ResolvedWriterOptions {
-  const o = { ...DEFAULT_WRITER_OPTIONS, ...stripUndefined(options), width: options.width, height: options.height };
+  const overviewResampling = options.overviewResampling ?? (options.colorTable ? 'nearest' : 'average');
+  const o = { ...DEFAULT_WRITER_OPTIONS, ...stripUndefined(options), overviewResampling, width: options.width, height: options.height };
   const bad = (what: string): never => {
     throw new UsageError(`GeoTIFF writer for ${path}: ${what}`, { file: path });
   };
@@ -151,6 +176,16 @@ export function resolveWriterOptions(path: string, options: GeoTiffWriterOptions
   if (o.overviewResampling !== 'average' && o.overviewResampling !== 'nearest') {
     bad(`overviewResampling must be 'average' or 'nearest', got '${String(o.overviewResampling)}'`);
   }
+  if (o.colorTable !== null) {
+    if (o.dataType !== 'uint8') bad(`colorTable needs dataType 'uint8' (a TIFF palette of 256 entries), got '${o.dataType}'`);
+    if (!Array.isArray(o.colorTable) || o.colorTable.length > 256) bad(`colorTable must be an array of at most 256 colours, got ${Array.isArray(o.colorTable) ? o.colorTable.length : typeof o.colorTable}`);
+    o.colorTable.forEach((c, i) => {
+      if (!(Array.isArray(c) && c.length === 3 && c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))) {
+        bad(`colorTable entry ${i} must be [r, g, b] with integers 0..255, got ${JSON.stringify(c)}`);
+      }
+    });
+  }
+  if (!Array.isArray(o.categoryNames) || !o.categoryNames.every((n) => typeof n === 'string')) bad('categoryNames must be an array of strings');
   if (o.bigTiff !== 'auto' && o.bigTiff !== 'yes' && o.bigTiff !== 'no') bad(`bigTiff must be 'auto', 'yes' or 'no', got '${String(o.bigTiff)}'`);
 
   const limits = LEVELS[o.compression];
@@ -177,10 +212,4 @@ export function resolveWriterOptions(path: string, options: GeoTiffWriterOptions
     bad(`predictor must be 'auto', 'none', 2 or 3, got ${String(p)}`);
   }
   return { ...o, predictor, level };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }

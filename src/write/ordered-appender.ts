@@ -49,8 +49,7 @@ export class OrderedAppender {
           at += b.length;
         });
         this.position = at;
-        const { bytesWritten } = await this.file.writev(bufs, start);
-        if (bytesWritten !== total) throw new Error(`short write: ${bytesWritten} of ${total} bytes`);
+        await writeAll(this.file, bufs, start, total);
       })
       .catch((e: unknown) => {
         this.failure ??= e;
@@ -66,4 +65,49 @@ export class OrderedAppender {
     this.pending.length = 0;
     if (this.failure !== undefined) throw this.failure;
   }
+}
+
+/**
+ * The disk (or a quota) ran out while appending: `written` bytes of the file exist, `needed` more
+ * were being written. Carries `code: 'ENOSPC'` like the system error it stands for.
+ */
+export class DiskFullError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(readonly written: number, readonly needed: number, cause?: unknown) {
+    super(`no space left on the device: ${needed} more bytes needed after ${written}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** writev all of `bufs` at `start`, going on after a short write; a full disk is a DiskFullError. */
+async function writeAll(file: FileHandle, bufs: Uint8Array[], start: number, total: number): Promise<void> {
+  let done = 0;
+  try {
+    done = (await file.writev(bufs, start)).bytesWritten;
+    while (done < total) {
+      // a short write: the device is (nearly) full; one more try says which
+      const rest = concatFrom(bufs, done);
+      const { bytesWritten } = await file.write(rest, 0, rest.length, start + done);
+      if (bytesWritten === 0) throw new DiskFullError(start + done, total - done);
+      done += bytesWritten;
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+      throw e instanceof DiskFullError ? e : new DiskFullError(start + done, total - done, e);
+    }
+    throw e;
+  }
+}
+
+function concatFrom(bufs: Uint8Array[], skip: number): Uint8Array {
+  const total = bufs.reduce((a, b) => a + b.length, 0) - skip;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const b of bufs) {
+    const from = Math.min(b.length, skip);
+    skip -= from;
+    out.set(b.subarray(from), at);
+    at += b.length - from;
+  }
+  return out;
 }

@@ -20,11 +20,15 @@
  * - A process killed while writing leaves only its hidden temporary file
  *   (`.<name>.tilecast-tmp-<pid>-<random>`, plus `.cog` during a COG's close), never a partial
  *   target. A COG needs room for its data twice while close() runs.
+ * - A colour table goes in the TIFF (ColorMap, Photometric Palette) and, with exactly its entries,
+ *   in a `<path>.aux.xml` sidecar (GDAL PAM) with the category names; the sidecar is written under
+ *   a hidden temporary name and renamed right after the image. A sidecar left at that path by an
+ *   earlier file is deleted.
  */
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { open, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { AbortedError, OutputError, TilecastError, UsageError } from '../errors.js';
 import { TYPED_ARRAY, bytesPerSample, isFloat } from '../raster/types.js';
 import { BlockCoder } from './block-coder.js';
@@ -37,9 +41,12 @@ import type { Level } from './levels.js';
 import { cogLevels, level } from './levels.js';
 import type { GeoTiffWriterOptions, ResolvedWriterOptions } from './options.js';
 import { resolveWriterOptions } from './options.js';
-import { OrderedAppender } from './ordered-appender.js';
+import { DiskFullError, OrderedAppender } from './ordered-appender.js';
+import { resolveOutputTarget } from './target.js';
+import { forgetTempFile, registerTempFile } from './temp-files.js';
 import type { ImageSpec } from './tiff-entries.js';
-import { imageEntries } from './tiff-entries.js';
+import { colorMapValues, imageEntries } from './tiff-entries.js';
+import { Sidecar, pamXml } from './pam.js';
 import type { TypedArray } from './typed.js';
 import { TYPED_ARRAY_NAME, viewOf } from './typed.js';
 
@@ -88,18 +95,20 @@ export class GeoTiffWriter {
   private closing: Promise<void> | null = null;
   private aborting: Promise<void> | null = null;
   private readonly onAbort: () => void;
+  private sidecarValue: Sidecar | undefined;
 
   private constructor(
     path: string,
     options: ResolvedWriterOptions,
     private file: FileHandle | null,
     private readonly tempPath: string,
+    target: string,
     coder: BlockCoder,
     spec: ImageSpec,
     bigTiff: boolean,
   ) {
     this.path = path;
-    this.target = resolve(path);
+    this.target = target;
     this.options = options;
     this.level0 = level(options.width, options.height, options.blockSize);
     this.blocksAcross = this.level0.across;
@@ -141,18 +150,22 @@ export class GeoTiffWriter {
       nodata: o.nodata,
       georef,
       gdalMetadata: gdalMetadataXml(o.metadata, o.bandDescriptions),
+      colorMap: colorMapValues(o.colorTable),
     };
     const bigTiff = o.bigTiff === 'yes' || (o.bigTiff === 'auto' && !o.cog && estimateSize(o, spec) > CLASSIC_LIMIT);
-    const target = resolve(path);
+    // a symlink is followed (the temporary file goes beside its target); a folder, device or
+    // other non-regular file is refused before anything is created
+    const target = resolveOutputTarget(path);
     const tempPath = join(dirname(target), `.${basename(target)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await checkTarget(target, path);
     let file: FileHandle;
     try {
       file = await open(tempPath, 'wx+');
     } catch (e) {
       throw outputError(e, dirname(target), path);
     }
-    const writer = new GeoTiffWriter(path, o, file, tempPath, new BlockCoder(codec, o.predictor, o.dataType, o.blockSize), spec, bigTiff);
+    registerTempFile(tempPath);
+    registerTempFile(`${tempPath}.cog`);
+    const writer = new GeoTiffWriter(path, o, file, tempPath, target, new BlockCoder(codec, o.predictor, o.dataType, o.blockSize), spec, bigTiff);
     if (!o.cog) {
       try {
         await file.write(encodeHeader(bigTiff, 0), 0, headerLength(bigTiff), 0);
@@ -242,11 +255,15 @@ export class GeoTiffWriter {
       this.checkAborted();
       if (this.options.cog) await this.finishCog();
       else await this.finishPlain();
+      await this.sidecar.write();
       this.checkAborted();
       await this.file!.close();
       this.file = null;
       if (this.options.cog) await unlink(this.tempPath);
       await rename(this.options.cog ? this.cogPath : this.tempPath, this.target);
+      await this.sidecar.place();
+      forgetTempFile(this.tempPath);
+      forgetTempFile(this.cogPath);
       this.state = 'closed';
       this.options.signal?.removeEventListener('abort', this.onAbort);
     } catch (e) {
@@ -258,6 +275,12 @@ export class GeoTiffWriter {
 
   private get cogPath(): string {
     return `${this.tempPath}.cog`;
+  }
+
+  /** The PAM sidecar with band 1's colour table and category names (see GeoTiffWriterOptions). */
+  private get sidecar(): Sidecar {
+    this.sidecarValue ??= new Sidecar(this.path, pamXml(this.options.categoryNames, this.options.colorTable));
+    return this.sidecarValue;
   }
 
   private async finishPlain(): Promise<void> {
@@ -312,7 +335,9 @@ export class GeoTiffWriter {
       await unlink(p).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });
+      forgetTempFile(p);
     }
+    await this.sidecar.discard();
   }
 
   private checkAborted(): void {
@@ -330,7 +355,7 @@ export class GeoTiffWriter {
   }
 
   private asOutputError(e: unknown): Error {
-    return e instanceof TilecastError ? e : outputError(e, dirname(this.target), this.path);
+    return e instanceof TilecastError ? e : outputError(e, dirname(this.target), this.path, estimateSize(this.options, this.spec));
   }
 
   private claim(col: number, row: number, where: string): void {
@@ -450,19 +475,19 @@ function encodeIfdChecked(entries: Parameters<typeof encodeIfd>[0], at: number, 
   }
 }
 
-async function checkTarget(target: string, path: string): Promise<void> {
-  try {
-    const s = await stat(target);
-    if (s.isDirectory()) {
-      throw new OutputError(`output ${path} is a directory: give a file name such as ${join(path, 'out.tif')}`, { file: path });
-    }
-  } catch (e) {
-    if (e instanceof OutputError) throw e;
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw outputError(e, dirname(target), path);
-  }
+function diskFull(e: unknown, folder: string, estimate: number | undefined): string {
+  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
+  const where = code(e) === 'EDQUOT' ? `the disk quota on ${folder} is used up` : code(e) === 'EFBIG' ? `the file size limit (ulimit -f) was reached in ${folder}` : `the disk holding ${folder} is full`;
+  const at = e instanceof DiskFullError ? `: ${mb(e.written)} were written and ${mb(e.needed)} more were needed for the next blocks` : '';
+  const total = estimate !== undefined ? ` (the whole file needs up to about ${mb(estimate)})` : '';
+  return `${where}${at}${total}; free space or choose another output path`;
 }
 
-function outputError(e: unknown, folder: string, path: string): OutputError {
+function code(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+function outputError(e: unknown, folder: string, path: string, estimate?: number): OutputError {
   const code = (e as NodeJS.ErrnoException)?.code;
   const reason =
     code === 'ENOENT'
@@ -471,8 +496,8 @@ function outputError(e: unknown, folder: string, path: string): OutputError {
         ? `${folder} is not a folder: choose an output path inside an existing folder`
         : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
           ? `the folder ${folder} is not writable (${code}): fix its permissions or choose another output path`
-          : code === 'ENOSPC'
-            ? `the disk holding ${folder} is full: free space or choose another output path`
+          : code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG'
+            ? diskFull(e, folder, estimate)
             : `${e instanceof Error ? e.message : String(e)}`;
   return new OutputError(`cannot write ${path}: ${reason}`, { file: path, cause: e });
 }

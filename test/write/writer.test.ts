@@ -132,7 +132,7 @@ test('an output folder that does not exist, or is a file, gives an OutputError n
   writeFileSync(join(dir, 'file'), 'x');
   await assert.rejects(createGeoTiffWriter(join(dir, 'file', 'out.tif'), BASE), (e: unknown) => e instanceof OutputError && /not a folder/.test(e.message));
   mkdirSync(join(dir, 'adir'));
-  await assert.rejects(createGeoTiffWriter(join(dir, 'adir'), BASE), (e: unknown) => e instanceof OutputError && /is a directory/.test(e.message));
+  await assert.rejects(createGeoTiffWriter(join(dir, 'adir'), BASE), (e: unknown) => e instanceof OutputError && /is a folder/.test(e.message));
   assert.deepEqual(readdirSync(dir).sort(), ['adir', 'file']);
 });
 
