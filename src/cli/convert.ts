@@ -31,7 +31,8 @@ export const convertCommand: Command = {
   name: 'convert',
   summary: 're-encode a GeoTIFF (codec, blocks, predictor, BigTIFF, COG), keeping its georeferencing',
   usage: USAGE,
-  async run(argv) {
+  abortable: true,
+  async run(argv, signal) {
     const { values: v, positionals } = parseFlags('convert', argv, {
       compress: { type: 'string' },
       level: { type: 'string' },
@@ -44,7 +45,7 @@ export const convertCommand: Command = {
     });
     if (positionals.length !== 2) throw new UsageError(`convert: expected IN and OUT, got ${positionals.length} file(s); ${USAGE.split('\n')[0]}`);
     const predictor = oneOf(v.predictor, '--predictor', ['auto', 'none', '2', '3'] as const);
-    const options: ConvertOptions = {};
+    const options: ConvertOptions = { signal };
     const compression = oneOf(v.compress, '--compress', ['deflate', 'zstd', 'lzw', 'none'] as const);
     if (compression) options.compression = compression;
     const level = int(v.level, '--level');

@@ -10,6 +10,7 @@ export const infoCommand: Command = {
 
   --json       machine-readable output
   --checksum   GDAL's per-band checksum (as gdalinfo -checksum prints it)`,
+  abortable: false,
   async run(argv) {
     const { values, positionals } = parseFlags('info', argv, {
       json: { type: 'boolean' },

@@ -1,7 +1,7 @@
 /** `tilecast predict`: flags (or --config run.json, flags win) → predict(), with progress. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { DEFAULT_PREDICT, predict, type PredictOptions, type Progress } from '../pipeline/predict.js';
+import { DEFAULT_PREDICT, predict, resolvePredictOptions, type PredictOptions, type Progress } from '../pipeline/predict.js';
 import { parseFlags, toJson, type Command } from './run.js';
 
 const USAGE = `usage: tilecast predict --model m.onnx --dynamic t0.tif [t1.tif ...] [--static s.tif ...]
@@ -160,24 +160,23 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   set('batchSize', number(v['batch-size'], '--batch-size'));
   set('blend', v.blend);
   set('norm', v.norm);
-  if (v.layout !== undefined && v.layout !== 'NTCHW' && v.layout !== 'NCHW') throw new UsageError(`--layout must be NTCHW or NCHW, got '${v.layout}'`);
   set('layout', v.layout as PredictOptions['layout']);
   set('fill', number(v.fill, '--fill'));
   set('outputNodata', number(v['output-nodata'], '--output-nodata'));
   set('bandNames', v['band-names']?.split(',').map((s) => s.trim()));
-  if (v.device !== undefined && v.device !== 'cpu' && v.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got '${v.device}'`);
   set('device', v.device as PredictOptions['device']);
   set('threads', number(v.threads, '--threads'));
   set('blockSize', number(v['block-size'], '--block-size'));
-  if (v.compress !== undefined && !['deflate', 'zstd', 'lzw', 'none'].includes(v.compress)) throw new UsageError(`--compress must be deflate, zstd, lzw or none, got '${v.compress}'`);
   set('compression', v.compress as PredictOptions['compression']);
   set('queueDepth', number(v['queue-depth'], '--queue-depth'));
   set('cacheMB', number(v['cache-mb'], '--cache-mb'));
   set('dryRun', v['dry-run']);
   const o = { ...base, ...flags } as PredictOptions;
+  // checked here for the CLI's wording; every value is checked by resolvePredictOptions
   for (const [k, flag] of [['model', '--model'], ['dynamic', '--dynamic'], ['region', '--region'], ['out', '--out']] as const) {
     if (o[k] === undefined || (Array.isArray(o[k]) && (o[k] as unknown[]).length === 0)) throw new UsageError(`predict: ${flag} is required; see tilecast predict --help`);
   }
+  resolvePredictOptions(o);
   return { ...o, json: v.json ?? false, quiet: v.quiet ?? false };
 }
 
@@ -203,37 +202,31 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'run an ONNX model over a GeoJSON region of GeoTIFF inputs, write one blended GeoTIFF',
   usage: USAGE,
-  async run(argv) {
+  abortable: true,
+  async run(argv, signal) {
     const { json, quiet, ...options } = predictOptionsFromArgs(argv);
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
-    process.once('SIGINT', onSigint);
-    try {
-      const s = await predict({
-        ...options,
-        signal: abort.signal,
-        onProgress: progressPrinter(quiet || json),
-        warn: (m) => process.stderr.write(`tilecast: warning: ${m}\n`),
-      });
-      if (json) {
-        process.stdout.write(`${toJson(s)}\n`);
-      } else if (s.dryRun) {
-        process.stdout.write(
-          `plan: window ${s.window.width} x ${s.window.height} at (${s.window.x}, ${s.window.y}); ${s.tiles.computed === 0 ? s.tiles.total - s.tiles.skipped : s.tiles.computed} tiles to compute, ${s.tiles.skipped} skipped (outside the region) of ${s.tiles.total}\n` +
-            `batch size ${s.batchSize}, ${s.outBands} output band(s); estimated peak memory ${(s.memory.total / 2 ** 20).toFixed(0)} MB (excluding the runtime and the model's own memory)\n`,
-        );
-      } else {
-        const t = s.time;
-        process.stdout.write(
-          `wrote ${s.out}: ${s.window.width} x ${s.window.height} px, ${s.outBands} band(s)\n` +
-            `tiles: ${s.tiles.computed} computed, ${s.tiles.skipped} skipped; ${s.seconds.toFixed(1)} s, ${s.tilesPerSecond.toFixed(1)} tiles/s (batch size ${s.batchSize})\n` +
-            `time waiting: read ${t.read.toFixed(1)} s, infer ${t.infer.toFixed(1)} s, blend ${t.blend.toFixed(1)} s, write ${t.write.toFixed(1)} s; ${s.blocksDecoded} input blocks decoded\n` +
-            (s.nonFinite > 0 ? `warning: ${s.nonFinite} NaN/Inf model output value(s) inside the region\n` : ''),
-        );
-      }
-      return 0;
-    } finally {
-      process.off('SIGINT', onSigint);
+    const s = await predict({
+      ...options,
+      signal,
+      onProgress: progressPrinter(quiet || json),
+      warn: (m) => process.stderr.write(`tilecast: warning: ${m}\n`),
+    });
+    if (json) {
+      process.stdout.write(`${toJson(s)}\n`);
+    } else if (s.dryRun) {
+      process.stdout.write(
+        `plan: window ${s.window.width} x ${s.window.height} at (${s.window.x}, ${s.window.y}); ${s.tiles.computed === 0 ? s.tiles.total - s.tiles.skipped : s.tiles.computed} tiles to compute, ${s.tiles.skipped} skipped (outside the region) of ${s.tiles.total}\n` +
+          `batch size ${s.batchSize}, ${s.outBands} output band(s); estimated peak memory ${(s.memory.total / 2 ** 20).toFixed(0)} MB (excluding the runtime and the model's own memory)\n`,
+      );
+    } else {
+      const t = s.time;
+      process.stdout.write(
+        `wrote ${s.out}: ${s.window.width} x ${s.window.height} px, ${s.outBands} band(s)\n` +
+          `tiles: ${s.tiles.computed} computed, ${s.tiles.skipped} skipped; ${s.seconds.toFixed(1)} s, ${s.tilesPerSecond.toFixed(1)} tiles/s (batch size ${s.batchSize})\n` +
+          `time waiting: read ${t.read.toFixed(1)} s, infer ${t.infer.toFixed(1)} s, blend ${t.blend.toFixed(1)} s, write ${t.write.toFixed(1)} s; ${s.blocksDecoded} input blocks decoded\n` +
+          (s.nonFinite > 0 ? `warning: ${s.nonFinite} NaN/Inf model output value(s) inside the region\n` : ''),
+      );
     }
+    return 0;
   },
 };

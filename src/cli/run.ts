@@ -1,15 +1,18 @@
 /**
  * The CLI's one place for errors and exit codes: 0 ok, 1 runtime error, 2 usage error,
- * 130 interrupted. One line per error, with the stack only under --verbose.
+ * 128 + n after signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP). One line per error, with the stack only under --verbose.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TilecastError, UsageError } from '../errors.js';
+import { handleSignals } from './signals.js';
 
 export interface Command {
   name: string;
   summary: string;
   usage: string;
-  run(argv: string[]): Promise<number>;
+  /** Whether the command stops cleanly through `signal` (it writes files); otherwise a signal exits at once. */
+  abortable: boolean;
+  run(argv: string[], signal: AbortSignal): Promise<number>;
 }
 
 /** parseArgs with strict options; unknown flags become a UsageError naming the command. */
@@ -43,14 +46,20 @@ export async function runCli(commands: Command[], argv: string[]): Promise<numbe
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);
+  const signals = handleSignals(cmd?.abortable ?? false, (line) => process.stderr.write(`${line}\n`));
   try {
     if (!cmd) throw new UsageError(`unknown command '${name}'; commands: ${commands.map((c) => c.name).join(', ')}`);
     if (args.includes('--help') || args.includes('-h')) {
       process.stdout.write(cmd.usage.endsWith('\n') ? cmd.usage : `${cmd.usage}\n`);
       return 0;
     }
-    return await cmd.run(args.slice(1));
+    return await cmd.run(args.slice(1), signals.signal);
   } catch (err) {
+    const stopped = signals.exitCode();
+    if (stopped !== null) {
+      process.stderr.write('tilecast: stopped; temporary files removed, an existing output left as it was\n');
+      return stopped;
+    }
     if (err instanceof TilecastError) {
       process.stderr.write(`tilecast: error: ${err.message}\n`);
       if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
@@ -60,5 +69,7 @@ export async function runCli(commands: Command[], argv: string[]): Promise<numbe
     if (verbose && (err as Error)?.stack) process.stderr.write(`${(err as Error).stack}\n`);
     else process.stderr.write('run again with --verbose for the stack trace\n');
     return 1;
+  } finally {
+    signals.dispose();
   }
 }

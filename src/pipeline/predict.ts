@@ -12,97 +12,33 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { TileStacker } from '../batch/stack.js';
 import { BlendAccumulator } from '../blend/accumulator.js';
-import { DEFAULT_WEIGHT_WINDOW, parseWeightWindow, weightWindow, type WeightWindow } from '../blend/window.js';
 import { AbortedError, OutputError, RegionError, UsageError } from '../errors.js';
 import type { InferenceBackend, RunResult } from '../infer/backend.js';
-import { checkModelContract, type Layout } from '../infer/contract.js';
+import { checkModelContract } from '../infer/contract.js';
 import { readNorm, type Norm } from '../infer/norm.js';
 import { openOnnx } from '../infer/onnx.js';
 import { openWorkerBackend } from '../infer/worker-backend.js';
 import { estimateMemory, makePlan, type MemoryEstimate, type Plan } from '../plan/plan.js';
-import { parseRegion, regionToPixels } from '../plan/region.js';
+import { parseRegion, regionToPixels, regionWarnings } from '../plan/region.js';
 import { BlockCache } from '../raster/block-cache.js';
 import { parseCrs } from '../raster/crs.js';
 import { RegionMask } from '../raster/mask.js';
 import { bytesPerSample } from '../raster/types.js';
 import { areaKeys } from '../write/georef.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
-import type { Compression } from '../write/options.js';
+import { availableMemory } from '../options.js';
+import { resolveOutputTarget, type RunInput } from '../write/target.js';
 import { closeInputs, openInputs, type Inputs } from './inputs.js';
+import { resolvePredictOptions, type PredictOptions, type ResolvedPredictOptions } from './options.js';
 
-export interface PredictOptions {
-  /** The ONNX model (`--model`). */
-  model: string;
-  /** One GeoTIFF per time step, in time order (`--dynamic`). */
-  dynamic: string[];
-  /** GeoTIFFs whose bands are appended to every time step (`--static`). Default none. */
-  static?: string[];
-  /** GeoJSON region: a file path, or a parsed GeoJSON object (`--region`). */
-  region: string | object;
-  /** CRS of the region's coordinates when not EPSG:4326, e.g. "EPSG:32633" (`--region-crs`). */
-  regionCrs?: string | null;
-  /** Output GeoTIFF (`--out`). */
-  out: string;
-  /** Tile size in pixels (`--tile`). Default 128. */
-  tile?: number;
-  /** Stride between tiles (`--stride`), 0 < stride <= tile. Default tile / 2. */
-  stride?: number;
-  /** Tiles per forward pass (`--batch-size`). Default 16. */
-  batchSize?: number;
-  /** Blending window (`--blend`). Default pyramid. */
-  blend?: WeightWindow | string;
-  /** Per-channel normalisation, or a JSON file with it (`--norm`). Default: the model's `tilecast.norm` metadata, else none. */
-  norm?: Norm | string | null;
-  /** Tensor layout the model takes (`--layout`). Default NTCHW. */
-  layout?: Layout;
-  /** Value of invalid input pixels after normalisation (`--fill`). Default 0. */
-  fill?: number;
-  /** Output nodata, outside the region (`--output-nodata`). Default NaN. */
-  outputNodata?: number;
-  /** Output band descriptions, one per model output band (`--band-names`). */
-  bandNames?: string[];
-  /** Where the model runs (`--device`). Default cpu. */
-  device?: 'cpu' | 'cuda';
-  /** onnxruntime intra-op threads, 0 = its default (`--threads`). */
-  threads?: number;
-  /** Output block size (`--block-size`). Default 256. */
-  blockSize?: number;
-  /** Output compression (`--compress`). Default deflate. */
-  compression?: Compression;
-  /**
-   * Batches read ahead while the model runs (`--queue-depth`). Default 1: the next batch is read
-   * while the current one runs, which is all the overlap there is to have; more costs a batch
-   * buffer each (N·T·C·H·W·4 bytes, 113 MB for 16 tiles of 6 x 18 x 128 x 128).
-   */
-  queueDepth?: number;
-  /** Run the model in a worker thread so reading overlaps it. Default true. */
-  worker?: boolean;
-  /** Decoded-block cache budget in MB. Default: sized from the plan. */
-  cacheMB?: number;
-  /** Plan and check everything, read no pixel, write nothing (`--dry-run`). */
-  dryRun?: boolean;
-  /** Called after each batch is blended. */
-  onProgress?: (p: Progress) => void;
-  /** Receives warnings (CUDA fallback, fixed batch size, non-finite predictions). */
-  warn?: (message: string) => void;
-  signal?: AbortSignal;
-  /** Use this backend instead of opening `model` (tests, custom runtimes). */
-  backend?: InferenceBackend;
-  /** Called as each batch's reading and inference start and end (tests, profiling). */
-  trace?: (event: 'read-start' | 'read-end' | 'infer-start' | 'infer-end', batch: number) => void;
-}
-
-export interface Progress {
-  done: number;
-  total: number;
-  seconds: number;
-}
+export { DEFAULT_PREDICT, resolvePredictOptions, type PredictOptions, type Progress } from './options.js';
 
 export interface PredictSummary {
   out: string;
   dryRun: boolean;
   window: { x: number; y: number; width: number; height: number };
-  tiles: { total: number; computed: number; skipped: number };
+  /** Tiles on the grid, kept by the plan (touching the region), computed by this run, and skipped (outside the region). */
+  tiles: { total: number; planned: number; computed: number; skipped: number };
   batchSize: number;
   batches: number;
   outBands: number;
@@ -119,21 +55,6 @@ export interface PredictSummary {
   nonFinite: number;
   memory: MemoryEstimate;
   warnings: string[];
-}
-
-export const DEFAULT_PREDICT = {
-  tile: 128,
-  batchSize: 16,
-  layout: 'NTCHW' as Layout,
-  fill: 0,
-  outputNodata: Number.NaN,
-  blockSize: 256,
-  compression: 'deflate' as Compression,
-  queueDepth: 1,
-};
-
-function checkInt(v: number, flag: string, what: string, ok: (v: number) => boolean): void {
-  if (!Number.isInteger(v) || !ok(v)) throw new UsageError(`${flag} must be ${what}, got ${String(v)}`);
 }
 
 async function loadNorm(norm: PredictOptions['norm'], props: Record<string, string>, model: string, C: number): Promise<Norm | null> {
@@ -160,27 +81,18 @@ async function loadNorm(norm: PredictOptions['norm'], props: Record<string, stri
 /** Run a prediction. Resolves with the summary once the output file is complete. */
 export async function predict(options: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
-  const o = { ...DEFAULT_PREDICT, ...options };
+  const o = resolvePredictOptions(options);
+  const { stride, weights, blend } = o;
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
     options.warn?.(m);
   };
-  checkInt(o.tile, '--tile', 'a positive integer', (v) => v > 0);
-  const stride = o.stride ?? Math.max(1, Math.floor(o.tile / 2));
-  checkInt(stride, '--stride', `an integer in 1..${o.tile} (the tile size)`, (v) => v > 0 && v <= o.tile);
-  checkInt(o.batchSize, '--batch-size', 'a positive integer', (v) => v > 0);
-  checkInt(o.queueDepth, '--queue-depth', 'a positive integer', (v) => v > 0);
-  if (o.layout !== 'NTCHW' && o.layout !== 'NCHW') throw new UsageError(`--layout must be NTCHW or NCHW, got ${String(o.layout)}`);
-  if (o.threads !== undefined) checkInt(o.threads, '--threads', 'an integer >= 0 (0 = onnxruntime decides)', (v) => v >= 0);
-  if (!['deflate', 'zstd', 'lzw', 'none'].includes(o.compression)) throw new UsageError(`--compress must be deflate, zstd, lzw or none, got ${String(o.compression)}`);
-  if (o.device !== undefined && o.device !== 'cpu' && o.device !== 'cuda') throw new UsageError(`--device must be cpu or cuda, got ${String(o.device)}`);
-  if (!o.out) throw new UsageError('--out is required: the output GeoTIFF');
-  const blend = typeof o.blend === 'string' ? parseWeightWindow(o.blend, '--blend') : (o.blend ?? DEFAULT_WEIGHT_WINDOW);
-  const weights = weightWindow(blend, o.tile, '--blend'); // checked before any file is opened
+  // the output may not be any file the run reads: checked before anything is read
+  resolveOutputTarget(o.out, runInputs(o));
 
   const cache = new BlockCache({ budgetMB: o.cacheMB ?? 256 });
-  const inputs = await openInputs(o.dynamic, o.static ?? [], cache);
+  const inputs = await openInputs(o.dynamic, o.static, cache);
   let backend: InferenceBackend | undefined;
   let writer: GeoTiffWriter | undefined;
   try {
@@ -197,9 +109,11 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       }
     }
     const region = parseRegion(regionJson, regionFile);
+    regionWarnings(region).forEach(warn);
     const pixels = regionToPixels(region, {
       rasterCrs: crs,
       geoTransform: ref.geoTransform!,
+      rasterSize: { width: ref.width, height: ref.height },
       regionCrs: o.regionCrs ? parseCrs(o.regionCrs, '--region-crs') : null,
       rasterFile: ref.path,
     });
@@ -210,7 +124,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const dynamicBands = inputs.dynamic[0]!.bandCount;
     const staticBands = inputs.statics.reduce((a, s) => a + s.bandCount, 0);
     const C = dynamicBands + staticBands;
-    const onnxOptions = { device: o.device ?? 'cpu', threads: o.threads ?? 0, warn };
+    const onnxOptions = { device: o.device, threads: o.threads, warn };
     backend = o.backend ?? (o.worker === false ? await openOnnx(o.model, onnxOptions) : await openWorkerBackend(o.model, onnxOptions));
     const contract = await checkModelContract(backend, {
       layout: o.layout, T, C, tile: o.tile, batchSize: o.batchSize, dynamicBands, staticBands,
@@ -228,12 +142,13 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       channels: o.layout === 'NCHW' ? T * C : C, outBands: K,
       batchSize: N, blockSize: o.blockSize, queueDepth: o.queueDepth, blockCacheBytes: cacheBytes,
     });
+    checkMemory(memory, o, N, N * contract.inputDims.slice(1).reduce((a, d) => a * d, 1));
 
     const summary = (computed: number, batches: number, time: PredictSummary['time'], nonFinite: number, dryRun: boolean): PredictSummary => {
       const seconds = (performance.now() - t0) / 1000;
       return {
         out: o.out, dryRun, window: plan.window,
-        tiles: { total: plan.counts.total, computed, skipped: plan.counts.skipped },
+        tiles: { total: plan.counts.total, planned: plan.tiles.length, computed, skipped: plan.counts.skipped },
         batchSize: N, batches, outBands: K, seconds, tilesPerSecond: computed / Math.max(seconds, 1e-9), time,
         blocksDecoded: cache.decoded, nonFinite, memory, warnings,
       };
@@ -353,6 +268,40 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     if (!o.backend) await backend?.close();
     await closeInputs(inputs);
   }
+}
+
+/**
+ * Refuse a run whose estimated peak memory exceeds what this machine (or its cgroup) has
+ * available, naming the option that costs the most.
+ */
+function checkMemory(memory: MemoryEstimate, o: ResolvedPredictOptions, N: number, batchValues: number): void {
+  if (batchValues > 2 ** 32) {
+    throw new UsageError(`a batch of ${N} tiles of ${o.tile} x ${o.tile} holds ${batchValues} values, more than one buffer can hold (2^32): lower --batch-size or --tile`);
+  }
+  const available = availableMemory();
+  if (memory.total <= available) return;
+  const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MB`;
+  const p = memory.parts;
+  const levers: [number, string][] = [
+    [p.inputTensors + p.outputTensors + p.readBuffers, `--batch-size ${N} (each tile costs ${mb((p.inputTensors + p.outputTensors + p.readBuffers) / N)}) or --queue-depth ${o.queueDepth}`],
+    [p.blockCache, `--cache-mb (now ${mb(p.blockCache)})`],
+    [p.accumulator + p.outputBlocks, `--block-size ${o.blockSize} or the region's width`],
+  ];
+  levers.sort((a, b) => b[0] - a[0]);
+  throw new UsageError(
+    `the run needs about ${mb(memory.total)} of memory but ${mb(available)} are available: lower ${levers[0]![1]}; --dry-run shows the estimate`,
+  );
+}
+
+/** Every file the run reads, with its flag: the output may be none of them. */
+function runInputs(o: ResolvedPredictOptions): RunInput[] {
+  return [
+    ...o.dynamic.map((path) => ({ path, flag: '--dynamic' })),
+    ...o.static.map((path) => ({ path, flag: '--static' })),
+    { path: o.model, flag: '--model' },
+    ...(typeof o.region === 'string' ? [{ path: o.region, flag: '--region' }] : []),
+    ...(typeof o.norm === 'string' ? [{ path: o.norm, flag: '--norm' }] : []),
+  ];
 }
 
 /** What the writer would find at create time, checked without creating anything (--dry-run). */

@@ -13,6 +13,7 @@
  * The plan is a plain value: JSON.stringify / JSON.parse round-trip it unchanged.
  */
 import { RegionError, UsageError } from '../errors.js';
+import { LIMITS, checkInteger } from '../options.js';
 import { RegionMask } from '../raster/mask.js';
 import type { GeoTransform, PixelWindow } from '../raster/types.js';
 import { polygonBounds, type Polygon } from './geometry.js';
@@ -100,12 +101,6 @@ export interface PlanInput {
 
 export const DEFAULT_BLOCK_SIZE = 256;
 
-function checkInt(value: number, flag: string, what: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be ${what}, got ${String(value)}`);
-  }
-}
-
 /** Tile origins along one axis of length n (relative to the window start). */
 export function axisOrigins(n: number, tile: number, stride: number): number[] {
   if (n <= tile) return [0];
@@ -118,12 +113,10 @@ export function axisOrigins(n: number, tile: number, stride: number): number[] {
 export function makePlan(input: PlanInput): Plan {
   const { width, height, geoTransform, region } = input;
   const tile = input.tile;
-  checkInt(tile, '--tile', 'a positive integer (tile size in pixels)', 1);
-  const stride = input.stride ?? Math.max(1, Math.floor(tile / 2));
-  checkInt(stride, '--stride', `an integer from 1 to the tile size (--tile ${tile})`, 1, tile);
-  const blockSize = input.blockSize ?? DEFAULT_BLOCK_SIZE;
-  checkInt(blockSize, '--block-size', 'a positive multiple of 16', 16);
-  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a positive multiple of 16 (TIFF tiles), got ${blockSize}`);
+  checkInteger(tile, '--tile', LIMITS.tile.min, LIMITS.tile.max, 'tile side in pixels');
+  const stride = checkInteger(input.stride ?? Math.max(1, Math.floor(tile / 2)), '--stride', 1, tile, `at most the tile size, --tile ${tile}`);
+  const blockSize = checkInteger(input.blockSize ?? DEFAULT_BLOCK_SIZE, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
+  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
   const file = input.regionFile ?? 'region';
 
   const bounds = polygonBounds(region);

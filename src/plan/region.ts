@@ -15,12 +15,12 @@
  * below the pixel-centre test's resolution at a cost of one vertex per 16 boundary pixels.
  * When the region and the raster share a CRS no densification is needed and none is done.
  */
-import proj4 from 'proj4';
+import proj4, { type Converter } from 'proj4';
 import { RegionError } from '../errors.js';
 import { crsFromEpsg, WGS84 } from '../raster/crs.js';
 import type { Crs, GeoTransform } from '../raster/types.js';
-import type { Polygon, Ring } from './geometry.js';
-import { crsToPixelFn } from './geotransform.js';
+import { clipRing, firstCrossing, polygonBounds, type Bounds, type Polygon, type Ring } from './geometry.js';
+import { crsToPixelFn, pixelToCrs } from './geotransform.js';
 
 /** A parsed region, in the coordinates of its file. */
 export interface Region {
@@ -178,6 +178,14 @@ export interface RegionToPixelsOptions {
   maxSegmentPx?: number;
   /** The raster file, named when its geotransform cannot be inverted. */
   rasterFile?: string;
+  /**
+   * The raster's size in pixels. When given, the region is clipped to the raster's extent grown by
+   * its own span on every side (in the region's CRS) before it is projected, so a region much
+   * larger than the raster (a continent, the whole world) is not projected where the raster CRS is
+   * meaningless. Pixels inside the raster are unaffected; only parts of the region more than one
+   * raster extent away are cut, which can only narrow the window's empty margin.
+   */
+  rasterSize?: { width: number; height: number };
 }
 
 export const DEFAULT_REGION_TO_PIXELS: Required<Pick<RegionToPixelsOptions, 'tolerancePx' | 'maxSegmentPx'>> = {
@@ -213,6 +221,20 @@ export function regionToPixels(region: Region, options: RegionToPixelsOptions): 
   }
 
   const converter = proj4(source.proj4, target.proj4);
+  let polygons = region.polygons;
+  if (options.rasterSize) {
+    const extent = rasterExtent(converter, options.geoTransform, options.rasterSize, isGeographic(source));
+    if (extent !== null) {
+      polygons = clipPolygons(polygons, extent);
+      if (polygons.length === 0) {
+        const f = (v: number) => Number(v.toPrecision(7));
+        throw new RegionError(
+          `${file}: the region does not overlap the raster ${options.rasterFile ?? ''}: in ${crsLabel(source)} the raster spans x ${f(extent.minX)}..${f(extent.maxX)}, y ${f(extent.minY)}..${f(extent.maxY)} (grown by its span on every side). Check the region's coordinates (GeoJSON is longitude, latitude per RFC 7946) and --region-crs`,
+          { file },
+        );
+      }
+    }
+  }
   const project = (x: number, y: number): [number, number] => {
     const out = converter.forward([x, y]) as number[];
     const px = toPixel(out[0]!, out[1]!);
@@ -257,7 +279,80 @@ export function regionToPixels(region: Region, options: RegionToPixelsOptions): 
     bisect(mx, my, pm, bx, by, pb, depth + 1, out);
   };
 
-  return region.polygons.map((p) => p.map(densifyRing));
+  return polygons.map((p) => p.map(densifyRing));
+}
+
+/** Positions sampled along each side of the raster when its extent is mapped to the region's CRS. */
+const EXTENT_SAMPLES = 32;
+
+/**
+ * The raster's extent in the region's CRS: the bounds of its densified outline mapped back, grown
+ * by the span on each side. A geographic CRS spans every longitude when the outline crosses
+ * the antimeridian or the raster holds a pole, and reaches that pole. Null when the outline
+ * cannot be mapped (the clip is then skipped).
+ */
+function rasterExtent(converter: Converter, gt: GeoTransform, size: { width: number; height: number }, geographic: boolean): Bounds | null {
+  const pts: [number, number][] = [];
+  for (let i = 0; i <= EXTENT_SAMPLES; i++) {
+    const t = i / EXTENT_SAMPLES;
+    for (const [c, r] of [[t * size.width, 0], [t * size.width, size.height], [0, t * size.height], [size.width, t * size.height]] as const) {
+      const p = converter.inverse(pixelToCrs(gt, c, r)) as number[];
+      if (Number.isFinite(p[0]) && Number.isFinite(p[1])) pts.push([p[0]!, p[1]!]);
+    }
+  }
+  if (pts.length < 4 * EXTENT_SAMPLES) return null;
+  const b = polygonBounds([[pts]])!;
+  const mx = b.maxX - b.minX + 1e-9;
+  const my = b.maxY - b.minY + 1e-9;
+  const out = { minX: b.minX - mx, minY: b.minY - my, maxX: b.maxX + mx, maxY: b.maxY + my };
+  if (!geographic) return out;
+  const toPixel = crsToPixelFn(gt);
+  const holds = (lat: number) => {
+    try {
+      const [c, r] = toPixel(...(converter.forward([0, lat]) as [number, number]));
+      return c >= 0 && c <= size.width && r >= 0 && r <= size.height;
+    } catch {
+      return false;
+    }
+  };
+  if (b.maxX - b.minX > 180 || holds(90) || holds(-90)) {
+    out.minX = -180;
+    out.maxX = 180;
+  }
+  if (holds(90)) out.maxY = 90;
+  if (holds(-90)) out.minY = -90;
+  return { minX: Math.max(out.minX, -180), maxX: Math.min(out.maxX, 180), minY: Math.max(out.minY, -90), maxY: Math.min(out.maxY, 90) };
+}
+
+/** Every polygon clipped to the bounds; a polygon whose outer ring vanishes goes, with its holes. */
+function clipPolygons(polygons: readonly Polygon[], bounds: Bounds): Polygon[] {
+  const out: Polygon[] = [];
+  for (const p of polygons) {
+    const outer = clipRing(p[0]!, bounds);
+    if (outer === null) continue;
+    const holes = p.slice(1).map((r) => clipRing(r, bounds)).filter((r): r is Ring => r !== null);
+    out.push([outer, ...holes]);
+  }
+  return out;
+}
+
+/**
+ * Problems of a valid-looking region that change which pixels are in it: rings that cross
+ * themselves or each other (a bow-tie). Pixels are still assigned by the even-odd rule; each
+ * problem is a one-line warning naming the polygon and where.
+ */
+export function regionWarnings(region: Region): string[] {
+  const out: string[] = [];
+  region.polygons.forEach((p, i) => {
+    const c = firstCrossing(p);
+    if (c !== null) {
+      out.push(
+        `${region.file}: polygon ${i + 1} ${c.ring === 0 ? 'crosses itself' : `has ring ${c.ring + 1} crossing another ring`} near [${c.at.map((v) => Number(v.toPrecision(9))).join(', ')}]; ` +
+          'pixels are assigned by the even-odd rule, so the crossed parts may be left out; repair it with ogr2ogr -makevalid out.geojson ' + region.file,
+      );
+    }
+  });
+  return out;
 }
 
 function checkLonLat(region: Region, crs: Crs, label: string): void {

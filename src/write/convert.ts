@@ -7,6 +7,7 @@ import { RasterSource } from '../raster/source.js';
 import { TYPED_ARRAY } from '../raster/types.js';
 import { areaKeys } from './georef.js';
 import type { GeoTiffWriterOptions } from './options.js';
+import { resolveOutputTarget } from './target.js';
 import { createGeoTiffWriter } from './writer.js';
 
 export type ConvertOptions = Pick<GeoTiffWriterOptions, 'compression' | 'level' | 'blockSize' | 'predictor' | 'bigTiff' | 'cog' | 'overviewResampling' | 'signal'>;
@@ -23,6 +24,7 @@ export interface ConvertSummary {
 
 export async function convert(input: string, output: string, options: ConvertOptions = {}): Promise<ConvertSummary> {
   const t0 = performance.now();
+  resolveOutputTarget(output, [{ path: input, flag: 'IN' }], 'OUT');
   const src = await RasterSource.open(input);
   try {
     const writer = await createGeoTiffWriter(output, {

@@ -70,7 +70,7 @@ describe('tilecast predict', () => {
     const out = join(d, 'out.tif');
     const cases: [string[], RegExp][] = [
       [['--stride', 'abc'], /^tilecast: error: --stride expects a number, got 'abc'\n$/],
-      [['--batch-size=-3'], /^tilecast: error: --batch-size must be a positive integer, got -3\n$/],
+      [['--batch-size=-3'], /^tilecast: error: --batch-size must be an integer from 1 to 4096 \(tiles per forward pass\), got -3\n$/],
       [['--layout', 'NHWC'], /^tilecast: error: --layout must be NTCHW or NCHW, got 'NHWC'\n$/],
       [['--bogus'], /^tilecast: error: predict: .*--bogus.*\n$/],
     ];

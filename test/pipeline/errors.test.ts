@@ -182,7 +182,7 @@ describe('predict: bad inputs', () => {
     const file = join(scene.dir, 'a-file');
     writeFileSync(file, 'x');
     await fails({ ...o, out: join(file, 'out.tif') }, OutputError, file);
-    await fails({ ...o, out: o.dir }, OutputError, o.dir, 'is a directory');
+    await fails({ ...o, out: o.dir }, OutputError, o.dir, 'is a folder');
   });
 
   test('a read-only output folder: OutputError', { skip: process.getuid?.() === 0 ? 'running as root: permissions are not enforced' : false }, async () => {

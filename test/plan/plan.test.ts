@@ -146,12 +146,14 @@ test('an end-to-end region: lon/lat GeoJSON → UTM pixels → plan', () => {
 test('tile, stride and block size are validated with the flag named', () => {
   const region: Polygon[] = [[rect(0, 0, 50, 50)]];
   const bad: [Partial<PlanInput>, RegExp][] = [
-    [{ tile: 0 }, /^--tile must be a positive integer/],
+    [{ tile: 0 }, /^--tile must be an integer from 1 to 8192 \(tile side in pixels\), got 0$/],
     [{ tile: 12.5 }, /^--tile must be/],
-    [{ tile: 16, stride: 0 }, /^--stride must be an integer from 1 to the tile size \(--tile 16\), got 0/],
+    [{ tile: 16, stride: 0 }, /^--stride must be an integer from 1 to 16 \(at most the tile size, --tile 16\), got 0$/],
     [{ tile: 16, stride: 17 }, /^--stride must be .*got 17/],
     [{ tile: 16, stride: 2.5 }, /^--stride/],
-    [{ blockSize: 100 }, /^--block-size must be a positive multiple of 16/],
+    [{ blockSize: 100 }, /^--block-size must be a multiple of 16 \(TIFF tiles\) from 16 to 65536, got 100$/],
+    [{ blockSize: 1_000_000 }, /^--block-size must be an integer from 16 to 65536/],
+    [{ tile: 100_000 }, /^--tile must be an integer from 1 to 8192/],
     [{ blockSize: 0 }, /^--block-size/],
   ];
   for (const [extra, pattern] of bad) assert.throws(() => plan(region, extra), (e: unknown) => e instanceof UsageError && pattern.test(e.message), pattern.source);

@@ -1,0 +1,144 @@
+/**
+ * The options of `predict`: their types, defaults and the one place they are checked.
+ * `resolvePredictOptions` runs before any file is opened, so a bad value is a usage error
+ * (exit 2) that names the flag and its real limit, for the CLI and the library alike.
+ */
+import type { WeightWindow } from '../blend/window.js';
+import { parseWeightWindow, weightWindow, DEFAULT_WEIGHT_WINDOW } from '../blend/window.js';
+import { UsageError } from '../errors.js';
+import type { InferenceBackend } from '../infer/backend.js';
+import type { Layout } from '../infer/contract.js';
+import type { Norm } from '../infer/norm.js';
+import { LIMITS, checkChoice, checkInteger, checkNumber, maxThreads, stripUndefined } from '../options.js';
+import type { Compression } from '../write/options.js';
+
+/** Progress after each batch. */
+export interface Progress {
+  done: number;
+  total: number;
+  seconds: number;
+}
+
+export interface PredictOptions {
+  /** The ONNX model (`--model`). */
+  model: string;
+  /** One GeoTIFF per time step, in time order (`--dynamic`). */
+  dynamic: string[];
+  /** GeoTIFFs whose bands are appended to every time step (`--static`). Default none. */
+  static?: string[];
+  /** GeoJSON region: a file path, or a parsed GeoJSON object (`--region`). */
+  region: string | object;
+  /** CRS of the region's coordinates when not EPSG:4326, e.g. "EPSG:32633" (`--region-crs`). */
+  regionCrs?: string | null;
+  /** Output GeoTIFF (`--out`). */
+  out: string;
+  /** Tile size in pixels (`--tile`). Default 128. */
+  tile?: number;
+  /** Stride between tiles (`--stride`), 0 < stride <= tile. Default tile / 2. */
+  stride?: number;
+  /** Tiles per forward pass (`--batch-size`). Default 16. */
+  batchSize?: number;
+  /** Blending window (`--blend`). Default pyramid. */
+  blend?: WeightWindow | string;
+  /** Per-channel normalisation, or a JSON file with it (`--norm`). Default: the model's `tilecast.norm` metadata, else none. */
+  norm?: Norm | string | null;
+  /** Tensor layout the model takes (`--layout`). Default NTCHW. */
+  layout?: Layout;
+  /** Value of invalid input pixels after normalisation (`--fill`). Default 0. */
+  fill?: number;
+  /** Output nodata, outside the region (`--output-nodata`). Default NaN. */
+  outputNodata?: number;
+  /** Output band descriptions, one per model output band (`--band-names`). */
+  bandNames?: string[];
+  /** Where the model runs (`--device`). Default cpu. */
+  device?: 'cpu' | 'cuda';
+  /** onnxruntime intra-op threads, 0 = its default (`--threads`). */
+  threads?: number;
+  /** Output block size (`--block-size`). Default 256. */
+  blockSize?: number;
+  /** Output compression (`--compress`). Default deflate. */
+  compression?: Compression;
+  /**
+   * Batches read ahead while the model runs (`--queue-depth`). Default 1: the next batch is read
+   * while the current one runs, which is all the overlap there is to have; more costs a batch
+   * buffer each (N·T·C·H·W·4 bytes, 113 MB for 16 tiles of 6 x 18 x 128 x 128).
+   */
+  queueDepth?: number;
+  /** Run the model in a worker thread so reading overlaps it. Default true. */
+  worker?: boolean;
+  /** Decoded-block cache budget in MB. Default: sized from the plan. */
+  cacheMB?: number;
+  /** Plan and check everything, read no pixel, write nothing (`--dry-run`). */
+  dryRun?: boolean;
+  /** Called after each batch is blended. */
+  onProgress?: (p: Progress) => void;
+  /** Receives warnings (CUDA fallback, fixed batch size, non-finite predictions). */
+  warn?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Use this backend instead of opening `model` (tests, custom runtimes). */
+  backend?: InferenceBackend;
+  /** Called as each batch's reading and inference start and end (tests, profiling). */
+  trace?: (event: 'read-start' | 'read-end' | 'infer-start' | 'infer-end', batch: number) => void;
+}
+
+export const DEFAULT_PREDICT = {
+  tile: 128,
+  batchSize: 16,
+  layout: 'NTCHW' as Layout,
+  fill: 0,
+  outputNodata: Number.NaN,
+  blockSize: 256,
+  compression: 'deflate' as Compression,
+  queueDepth: 1,
+};
+
+const COMPRESSIONS: readonly Compression[] = ['deflate', 'zstd', 'lzw', 'none'];
+
+/** PredictOptions with every default filled in and every value checked. */
+export interface ResolvedPredictOptions extends Omit<PredictOptions, 'blend'> {
+  tile: number;
+  stride: number;
+  batchSize: number;
+  layout: Layout;
+  fill: number;
+  outputNodata: number;
+  blockSize: number;
+  compression: Compression;
+  queueDepth: number;
+  device: 'cpu' | 'cuda';
+  threads: number;
+  static: string[];
+  blend: WeightWindow;
+  /** The T × T weight window of `blend`. */
+  weights: Float64Array;
+}
+
+/** Fill in the defaults and check every option; throws UsageError naming the flag, its limit and the value. */
+export function resolvePredictOptions(options: PredictOptions): ResolvedPredictOptions {
+  const o = { ...DEFAULT_PREDICT, ...stripUndefined(options) } as PredictOptions & typeof DEFAULT_PREDICT;
+  if (typeof o.out !== 'string' || o.out === '') throw new UsageError('--out is required: the output GeoTIFF');
+  if (typeof o.model !== 'string' || o.model === '') throw new UsageError('--model is required: the ONNX model file');
+  if (!Array.isArray(o.dynamic) || o.dynamic.length === 0) throw new UsageError('no dynamic inputs: give one GeoTIFF per time step with --dynamic t0.tif t1.tif ...');
+  const tile = checkInteger(o.tile, '--tile', LIMITS.tile.min, LIMITS.tile.max, 'tile side in pixels');
+  const stride = checkInteger(o.stride ?? Math.max(1, Math.floor(tile / 2)), '--stride', 1, tile, `at most the tile size, --tile ${tile}`);
+  const batchSize = checkInteger(o.batchSize, '--batch-size', LIMITS.batchSize.min, LIMITS.batchSize.max, 'tiles per forward pass');
+  const queueDepth = checkInteger(o.queueDepth, '--queue-depth', LIMITS.queueDepth.min, LIMITS.queueDepth.max, 'batches read ahead; each costs a batch buffer');
+  const blockSize = checkInteger(o.blockSize, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
+  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
+  const threads = checkInteger(o.threads ?? 0, '--threads', 0, maxThreads(), `0 = onnxruntime decides; at most 4 per core of this machine`);
+  if (o.cacheMB !== undefined) checkNumber(o.cacheMB, '--cache-mb', 0, Infinity, 'decoded-block cache budget in MB');
+  if (typeof o.fill !== 'number') throw new UsageError(`--fill must be a number, got ${String(o.fill)}`);
+  if (typeof o.outputNodata !== 'number') throw new UsageError(`--output-nodata must be a number or nan, got ${String(o.outputNodata)}`);
+  const layout = checkChoice(o.layout, '--layout', ['NTCHW', 'NCHW'] as const);
+  const compression = checkChoice(o.compression, '--compress', COMPRESSIONS);
+  const device = checkChoice(o.device ?? 'cpu', '--device', ['cpu', 'cuda'] as const);
+  const blend = typeof o.blend === 'string' ? parseWeightWindow(o.blend, '--blend') : (o.blend ?? DEFAULT_WEIGHT_WINDOW);
+  const weights = weightWindow(blend, tile, '--blend');
+  if (o.bandNames !== undefined && !(Array.isArray(o.bandNames) && o.bandNames.every((n) => typeof n === 'string' && n !== ''))) {
+    throw new UsageError('--band-names must be a comma-separated list of names, one per model output band');
+  }
+  return {
+    ...o, tile, stride, batchSize, queueDepth, blockSize, threads, layout, compression, device, blend, weights,
+    static: o.static ?? [],
+  };
+}
