@@ -22,7 +22,7 @@ export { RasterSource, type ReadOptions, type WindowData } from './raster/source
 export { BlockCache, type BlockCacheOptions } from './raster/block-cache.js';
 export { rasterInfo, type RasterInfo } from './raster/info.js';
 export { bandChecksum } from './raster/checksum.js';
-export { crsFromEpsg } from './raster/crs.js';
+export { crsFromEpsg, registerCrsDefinition, registerEpsg } from './raster/crs.js';
 export { createGeoTiffWriter, GeoTiffWriter } from './write/writer.js';
 export { convert, type ConvertOptions, type ConvertSummary } from './write/convert.js';
 export type { GeoTiffWriterOptions, Compression } from './write/options.js';

@@ -1,21 +1,25 @@
 /** `tilecast info FILE [--json] [--checksum]` */
 import { rasterInfo, type RasterInfo } from '../raster/info.js';
 import { UsageError } from '../errors.js';
+import { registerCrsDefinition } from '../raster/crs.js';
 import { parseFlags, toJson, type Command } from './run.js';
 
 export const infoCommand: Command = {
   name: 'info',
   summary: 'describe a GeoTIFF: size, bands, type, blocks, compression, CRS, bounds, nodata',
-  usage: `usage: tilecast info FILE [--json] [--checksum]
+  usage: `usage: tilecast info FILE [--json] [--checksum] [--crs-def EPSG:N=DEF ...]
 
   --json       machine-readable output
-  --checksum   GDAL's per-band checksum (as gdalinfo -checksum prints it)`,
+  --checksum   GDAL's per-band checksum (as gdalinfo -checksum prints it)
+  --crs-def    define an EPSG code the registry lacks: 'EPSG:N=<proj4 string>' (repeatable)`,
   abortable: false,
   async run(argv) {
     const { values, positionals } = parseFlags('info', argv, {
       json: { type: 'boolean' },
       checksum: { type: 'boolean' },
+      'crs-def': { type: 'string', multiple: true },
     });
+    for (const d of values['crs-def'] ?? []) registerCrsDefinition(d, '--crs-def');
     if (positionals.length !== 1) throw new UsageError(`info: expected one FILE, got ${positionals.length}; usage: tilecast info FILE [--json] [--checksum]`);
     const info = await rasterInfo(positionals[0]!, { checksum: values.checksum ?? false });
     process.stdout.write(values.json ? `${toJson(info)}\n` : formatInfo(info));

@@ -1,12 +1,10 @@
 /**
  * Coordinate reference systems: EPSG code → proj4 definition, GeoTIFF GeoKeys → Crs.
  *
- * EPSG definitions are generated in code for the families that cover nearly all rasters in
- * practice (WGS 84 and the common national datums in geographic, UTM and a few continental
- * projections); no EPSG database is bundled. A code outside them can be supplied with
- * `registerEpsg()`. The strings follow what PROJ's `projinfo EPSG:XXXX -o PROJ` prints,
- * except where proj4js would need a grid file it does not have: NAD27 uses the EPSG:1173
- * CONUS Helmert shift (about 10 m), which is what PROJ itself falls back to without grids.
+ * EPSG codes are looked up in the EPSG registry (src/raster/epsg.ts: every code of the EPSG
+ * dataset, with the datum shift PROJ uses without grid files). A code the registry lacks, or a
+ * different definition, can be supplied with `registerEpsg()` or `registerCrsDefinition()` (the
+ * CLI's `--crs-def EPSG:N=<proj4>`).
  *
  * A user-defined CRS (code 32767) is rebuilt from its projection keys for the common
  * projection methods, or from an ESRI PE string in the citation keys; otherwise
@@ -14,142 +12,71 @@
  */
 import proj4 from 'proj4';
 import { UnsupportedError, UsageError } from '../errors.js';
+import { EPSG_REGISTRY, epsgEntry } from './epsg.js';
 import type { Crs } from './types.js';
 
 /** GeoKey value meaning "user-defined": the parameters follow in other keys. */
 export const USER_DEFINED = 32767;
 
-const WGS84_DATUM = '+datum=WGS84';
-const NAD83_DATUM = '+ellps=GRS80 +towgs84=0,0,0,0,0,0,0';
-const NAD27_DATUM = '+ellps=clrk66 +towgs84=-8,160,176,0,0,0,0';
-const WGS72_DATUM = '+ellps=WGS72 +towgs84=0,0,4.5,0,0,0.554,0.2263';
-const GRS80_DATUM = '+ellps=GRS80 +towgs84=0,0,0,0,0,0,0';
-const GRS80_ONLY = '+ellps=GRS80';
-
-interface Entry {
-  name: string;
-  proj4: string;
-}
-
-/** Geographic CRS: code → [name, datum part]. Also used for GeographicTypeGeoKey in user-defined projected CRS. */
-const GEOGRAPHIC: Record<number, [string, string]> = {
-  4326: ['WGS 84', WGS84_DATUM],
-  4269: ['NAD83', NAD83_DATUM],
-  4267: ['NAD27', NAD27_DATUM],
-  4258: ['ETRS89', GRS80_DATUM],
-  4674: ['SIRGAS 2000', GRS80_DATUM],
-  4283: ['GDA94', GRS80_ONLY],
-  7844: ['GDA2020', GRS80_ONLY],
-  4322: ['WGS 72', WGS72_DATUM],
-  4171: ['RGF93 v1', GRS80_DATUM],
-};
-
-/** Datum codes (GeogGeodeticDatumGeoKey) → datum part. */
-const DATUMS: Record<number, string> = {
-  6326: WGS84_DATUM,
-  6269: NAD83_DATUM,
-  6267: NAD27_DATUM,
-  6258: GRS80_DATUM,
-  6674: GRS80_DATUM,
-  6283: GRS80_ONLY,
-  1168: GRS80_ONLY,
-  6322: WGS72_DATUM,
-  6171: GRS80_DATUM,
-};
-
-/** Ellipsoid codes (GeogEllipsoidGeoKey) → proj4 ellipsoid names. */
+/** Ellipsoid codes (GeogEllipsoidGeoKey) → proj4 ellipsoid parameters (WGS 72 by value: proj4js lacks its name). */
 const ELLIPSOIDS: Record<number, string> = {
-  7030: 'WGS84',
-  7019: 'GRS80',
-  7008: 'clrk66',
-  7022: 'intl',
-  7043: 'WGS72',
-  7004: 'bessel',
-  7001: 'airy',
-  7012: 'clrk80',
-  7024: 'krass',
-  7015: 'evrst30',
+  7030: '+ellps=WGS84',
+  7019: '+ellps=GRS80',
+  7008: '+ellps=clrk66',
+  7022: '+ellps=intl',
+  7043: '+a=6378135 +rf=298.26',
+  7004: '+ellps=bessel',
+  7001: '+ellps=airy',
+  7012: '+ellps=clrk80',
+  7024: '+ellps=krass',
+  7015: '+ellps=evrst30',
 };
 
-/** UTM families: first code, first zone, last zone, hemisphere, datum name, datum part. */
-const UTM_FAMILIES: ReadonlyArray<[number, number, number, 'N' | 'S', string, string]> = [
-  [32601, 1, 60, 'N', 'WGS 84', WGS84_DATUM],
-  [32701, 1, 60, 'S', 'WGS 84', WGS84_DATUM],
-  [32201, 1, 60, 'N', 'WGS 72', WGS72_DATUM],
-  [32301, 1, 60, 'S', 'WGS 72', WGS72_DATUM],
-  [26701, 1, 22, 'N', 'NAD27', NAD27_DATUM],
-  [26901, 1, 23, 'N', 'NAD83', NAD83_DATUM],
-  [25828, 28, 38, 'N', 'ETRS89', GRS80_DATUM],
-  [31965, 11, 22, 'N', 'SIRGAS 2000', GRS80_DATUM],
-  [6210, 23, 24, 'N', 'SIRGAS 2000', GRS80_DATUM],
-  [31977, 17, 25, 'S', 'SIRGAS 2000', GRS80_DATUM],
-];
-
-/** MGA (Australia) families: UTM south on GRS80, named "MGA zone N". */
-const MGA_FAMILIES: ReadonlyArray<[number, number, number, string]> = [
-  [28348, 48, 58, 'GDA94'],
-  [7846, 46, 59, 'GDA2020'],
-];
-
-const WEB_MERCATOR = '+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs';
-
-/** Single projected CRS. */
-const PROJECTED: Record<number, Entry> = {
-  3857: { name: 'WGS 84 / Pseudo-Mercator', proj4: WEB_MERCATOR },
-  3395: { name: 'WGS 84 / World Mercator', proj4: '+proj=merc +lon_0=0 +k=1 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs' },
-  3035: { name: 'ETRS89-extended / LAEA Europe', proj4: '+proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs' },
-  3034: { name: 'ETRS89-extended / LCC Europe', proj4: '+proj=lcc +lat_0=52 +lon_0=10 +lat_1=35 +lat_2=65 +x_0=4000000 +y_0=2800000 +ellps=GRS80 +units=m +no_defs' },
-  5070: { name: 'NAD83 / Conus Albers', proj4: '+proj=aea +lat_0=23 +lon_0=-96 +lat_1=29.5 +lat_2=45.5 +x_0=0 +y_0=0 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs' },
-  2154: { name: 'RGF93 v1 / Lambert-93', proj4: '+proj=lcc +lat_0=46.5 +lon_0=3 +lat_1=49 +lat_2=44 +x_0=700000 +y_0=6600000 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs' },
-  6933: { name: 'WGS 84 / NSIDC EASE-Grid 2.0 Global', proj4: '+proj=cea +lat_ts=30 +lon_0=0 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs' },
-  5041: { name: 'WGS 84 / UPS North (E,N)', proj4: '+proj=stere +lat_0=90 +lon_0=0 +k=0.994 +x_0=2000000 +y_0=2000000 +datum=WGS84 +units=m +no_defs' },
-  5042: { name: 'WGS 84 / UPS South (E,N)', proj4: '+proj=stere +lat_0=-90 +lon_0=0 +k=0.994 +x_0=2000000 +y_0=2000000 +datum=WGS84 +units=m +no_defs' },
-};
-
-/** Non-EPSG codes still found in files (ESRI and old Google codes for Web Mercator). */
+/** Codes outside the EPSG dataset still found in files (ESRI's and Google's for Web Mercator). */
 const ALIASES: Record<number, number> = { 900913: 3857, 3785: 3857, 102100: 3857, 102113: 3857 };
 
-const registered = new Map<number, Entry>();
-
-function utm(zone: number, south: boolean, datum: string): string {
-  return `+proj=utm +zone=${zone}${south ? ' +south' : ''} ${datum} +units=m +no_defs`;
-}
-
-function builtIn(code: number): Entry | undefined {
-  const geo = GEOGRAPHIC[code];
-  if (geo) return { name: geo[0], proj4: `+proj=longlat ${geo[1]} +no_defs` };
-  const proj = PROJECTED[code];
-  if (proj) return proj;
-  for (const [first, z0, z1, hemi, datumName, datum] of UTM_FAMILIES) {
-    const zone = z0 + code - first;
-    if (code >= first && zone <= z1) return { name: `${datumName} / UTM zone ${zone}${hemi}`, proj4: utm(zone, hemi === 'S', datum) };
-  }
-  for (const [first, z0, z1, datumName] of MGA_FAMILIES) {
-    const zone = z0 + code - first;
-    if (code >= first && zone <= z1) return { name: `${datumName} / MGA zone ${zone}`, proj4: utm(zone, true, GRS80_ONLY) };
-  }
-  return undefined;
-}
+const registered = new Map<number, { name: string; proj4: string }>();
 
 /**
- * Add or replace the definition of an EPSG code, for codes outside the built-in families.
- * The definition must be a proj4 string or WKT that proj4js accepts.
+ * Add or replace the definition of an EPSG code (one the registry lacks, or a definition of your
+ * own). The definition must be a proj4 string or WKT that proj4js accepts.
  */
 export function registerEpsg(code: number, definition: string, name?: string): void {
+  if (!Number.isInteger(code) || code <= 0) throw new UsageError(`registerEpsg: the code must be a positive integer, found ${code}`);
   checkDefinition(definition, `EPSG:${code}`);
   registered.set(code, { name: name ?? `EPSG:${code}`, proj4: definition });
 }
 
-/** The CRS of an EPSG code; throws UnsupportedError when tilecast has no definition for it. */
-export function crsFromEpsg(code: number): Crs {
-  const canonical = ALIASES[code] ?? code;
-  const entry = registered.get(code) ?? builtIn(canonical);
-  if (!Number.isInteger(code) || entry === undefined) {
-    throw new UnsupportedError(
-      `EPSG:${code} is not among the coordinate systems tilecast knows (WGS 84, NAD27/NAD83/ETRS89/SIRGAS 2000/GDA UTM zones, Web Mercator, LAEA/LCC Europe, Conus Albers, Lambert-93, ...): ` +
-        `reproject with gdalwarp -t_srs EPSG:<utm zone code, e.g. 32633> in.tif out.tif, or register its proj4 definition with registerEpsg(${code}, '+proj=...')`,
-    );
+/**
+ * Register a definition written `EPSG:N=<proj4 string or WKT>` (the `--crs-def` option), e.g.
+ * `EPSG:21781=+proj=somerc +lat_0=46.95 ...`; returns the CRS it defines.
+ * @param flag the flag or field to name in errors
+ */
+export function registerCrsDefinition(text: string, flag = '--crs-def'): Crs {
+  const m = /^\s*(?:EPSG:)?(\d+)\s*=\s*(\S[\s\S]*?)\s*$/i.exec(text);
+  if (!m) {
+    throw new UsageError(`${flag} '${text}' is not a definition: expected EPSG:<code>=<proj4 string>, e.g. ${flag} 'EPSG:2056=+proj=somerc +lat_0=46.95 ... +units=m'`);
   }
+  const code = Number(m[1]);
+  try {
+    registerEpsg(code, m[2]!);
+  } catch (err) {
+    throw new UsageError(`${flag} ${(err as Error).message}`, { cause: err });
+  }
+  return crsFromEpsg(code);
+}
+
+/** The CRS of an EPSG code; throws UnsupportedError when tilecast has no usable definition for it. */
+export function crsFromEpsg(code: number): Crs {
+  const own = registered.get(code);
+  if (own) return { epsg: code, proj4: own.proj4, name: own.name };
+  const canonical = ALIASES[code] ?? code;
+  const entry = epsgEntry(canonical);
+  const howToDefine = `give a definition with registerEpsg(${code}, '+proj=...') or, on the command line, --crs-def 'EPSG:${code}=+proj=...' (gdalsrsinfo -o proj4 EPSG:${code} prints one)`;
+  if (entry === undefined) {
+    throw new UnsupportedError(`EPSG:${code} is not among the coordinate systems of the EPSG registry tilecast reads (${EPSG_REGISTRY}): ${howToDefine}`);
+  }
+  if ('unusable' in entry) throw new UnsupportedError(`EPSG:${code} (${entry.name}) cannot be used: ${entry.unusable}; use another code, or ${howToDefine}`);
   return { epsg: canonical, proj4: entry.proj4, name: entry.name };
 }
 
@@ -265,7 +192,7 @@ export function crsFromGeoKeys(geoKeys: GeoKeys | null, file: string): Crs | nul
     try {
       return crsFromEpsg(code);
     } catch (err) {
-      return fail(`${what} EPSG:${code} is not among the coordinate systems tilecast knows`, err);
+      throw new UnsupportedError(`${file}: ${what} ${(err as Error).message}`, { file, cause: err });
     }
   };
 
@@ -275,7 +202,7 @@ export function crsFromGeoKeys(geoKeys: GeoKeys | null, file: string): Crs | nul
     if (geographic !== undefined && geographic !== USER_DEFINED && geographic !== 0) return byCode(geographic, 'the geographic CRS');
     const datum = userDatum(geoKeys);
     if (datum === undefined) return fail('the CRS is user-defined (32767) and its datum/ellipsoid keys are missing or unknown');
-    return { epsg: null, proj4: `+proj=longlat ${datum}${primeMeridian(geoKeys)} +no_defs`, name: str(geoKeys, 'GeogCitationGeoKey') ?? 'user-defined geographic' };
+    return { epsg: null, proj4: `+proj=longlat ${datum}${primeMeridian(geoKeys, datum)} +no_defs`, name: str(geoKeys, 'GeogCitationGeoKey') ?? 'user-defined geographic' };
   }
 
   // Projected and user-defined (32767), or the model type itself is user-defined.
@@ -315,13 +242,16 @@ function esriWkt(keys: GeoKeys): string | undefined {
 /** Datum/ellipsoid part of a proj4 string from the Geog* keys, or undefined when unknown. */
 function userDatum(keys: GeoKeys): string | undefined {
   const geographic = num(keys, 'GeographicTypeGeoKey');
-  if (geographic !== undefined && geographic !== USER_DEFINED && GEOGRAPHIC[geographic]) return GEOGRAPHIC[geographic][1];
+  const byCode = geographic !== undefined && geographic !== USER_DEFINED ? datumOf(geographic) : undefined;
+  if (byCode !== undefined) return byCode;
+  // EPSG geodetic datum codes 6001-6999 belong to the geographic CRS 2000 below them (6326 → 4326)
   const datum = num(keys, 'GeogGeodeticDatumGeoKey');
-  if (datum !== undefined && datum !== USER_DEFINED && DATUMS[datum]) return DATUMS[datum];
+  const byDatum = datum !== undefined && datum > 6000 && datum < 7000 ? datumOf(datum - 2000) : undefined;
+  if (byDatum !== undefined) return byDatum;
   const towgs = nums(keys, 'GeogTOWGS84GeoKey');
   const shift = towgs && (towgs.length === 3 || towgs.length === 7) ? ` +towgs84=${towgs.join(',')}` : '';
   const ellipsoid = num(keys, 'GeogEllipsoidGeoKey');
-  if (ellipsoid !== undefined && ellipsoid !== USER_DEFINED && ELLIPSOIDS[ellipsoid]) return `+ellps=${ELLIPSOIDS[ellipsoid]}${shift}`;
+  if (ellipsoid !== undefined && ellipsoid !== USER_DEFINED && ELLIPSOIDS[ellipsoid]) return `${ELLIPSOIDS[ellipsoid]}${shift}`;
   const a = num(keys, 'GeogSemiMajorAxisGeoKey');
   if (a === undefined) return undefined;
   const rf = num(keys, 'GeogInvFlatteningGeoKey');
@@ -331,9 +261,16 @@ function userDatum(keys: GeoKeys): string | undefined {
   return `+a=${a} +b=${a}${shift}`;
 }
 
-function primeMeridian(keys: GeoKeys): string {
+/** The ellipsoid and datum shift of a geographic CRS in the registry (its proj4 less +proj and +no_defs). */
+function datumOf(geographicCode: number): string | undefined {
+  const entry = epsgEntry(geographicCode);
+  if (entry === undefined || !('proj4' in entry) || !entry.proj4.startsWith('+proj=longlat ')) return undefined;
+  return entry.proj4.replace('+proj=longlat ', '').replace(/ ?\+no_defs\b/, '');
+}
+
+function primeMeridian(keys: GeoKeys, datum: string): string {
   const pm = num(keys, 'GeogPrimeMeridianLongGeoKey');
-  return pm !== undefined && pm !== 0 ? ` +pm=${pm}` : '';
+  return pm !== undefined && pm !== 0 && !datum.includes('+pm=') ? ` +pm=${pm}` : '';
 }
 
 /** Linear unit: [proj4 units part, metres per unit]. */
@@ -371,7 +308,7 @@ function userProjected(keys: GeoKeys, fail: (why: string) => never): string {
   const units = linearUnits(keys);
   if (units === undefined) return fail(`the CRS is user-defined (32767) with an unknown linear unit (ProjLinearUnitsGeoKey=${String(keys.ProjLinearUnitsGeoKey)})`);
   const [unitPart, toMetre] = units;
-  const tail = `${datum}${primeMeridian(keys)} ${unitPart} +no_defs`;
+  const tail = `${datum}${primeMeridian(keys, datum)} ${unitPart} +no_defs`;
 
   // ProjectionGeoKey codes 16001-16060 / 16101-16160 are UTM zones north / south.
   const projection = num(keys, 'ProjectionGeoKey');

@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CORPUS_DIR, REPO_ROOT, needCorpus } from '../helpers/env.js';
+import { CORPUS_DIR, REPO_ROOT, needCorpus, needGdal } from '../helpers/env.js';
+import { gdal } from '../helpers/gdal.js';
 
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 function tilecast(...args: string[]) {
@@ -34,6 +35,23 @@ describe('tilecast info', () => {
     const r = tilecast('info', join(CORPUS_DIR, 'files', 'nan32_nodata.tif'), '--json');
     assert.equal(r.code, 0, r.err);
     assert.equal(JSON.parse(r.out).nodata, 'nan');
+  });
+
+  test('--crs-def defines a code the EPSG registry lacks (a deprecated one GDAL still writes)', { skip: needGdal() }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tilecast-info-'));
+    const file = join(dir, 'deprecated.tif');
+    gdal('gdal_translate', ['-q', '-a_srs', 'EPSG:25838', '-a_ullr', '500000', '4500000', '500200', '4499800', join(CORPUS_DIR, 'files', 'byte.tif'), file]);
+    const without = tilecast('info', file, '--json');
+    assert.equal(without.code, 0, without.err);
+    assert.equal(JSON.parse(without.out).proj4, null);
+    assert.match(JSON.parse(without.out).crsError, /EPSG:25838 .*--crs-def/);
+    const def = '+proj=utm +zone=38 +ellps=GRS80 +units=m +no_defs';
+    const withDef = tilecast('info', file, '--json', '--crs-def', `EPSG:25838=${def}`);
+    assert.equal(withDef.code, 0, withDef.err);
+    assert.equal(JSON.parse(withDef.out).proj4, def);
+    const bad = tilecast('info', file, '--crs-def', 'EPSG:25838');
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /^tilecast: error: --crs-def 'EPSG:25838' is not a definition/);
   });
 
   test('a missing file: exit 1, one line naming the file', () => {
