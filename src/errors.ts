@@ -81,3 +81,4 @@ export class AbortedError extends TilecastError {
     super('aborted', message, options);
   }
 }
+

@@ -13,6 +13,8 @@ inputs
   --static FILE...      GeoTIFFs whose bands are appended to every time step (e.g. elevation)
   --region FILE         GeoJSON Polygon/MultiPolygon/Feature/FeatureCollection (EPSG:4326 per RFC 7946)
   --region-crs CRS      CRS of the region's coordinates when not EPSG:4326, e.g. EPSG:32633
+  --crs-def EPSG:N=DEF  define an EPSG code the registry lacks (proj4 string; repeatable), e.g.
+                        'EPSG:25838=+proj=utm +zone=38 +ellps=GRS80 +units=m' (gdalsrsinfo -o proj4 EPSG:N prints one)
   --config FILE         JSON file with any of these options (camelCase keys); flags override it
 output
   --out FILE            output GeoTIFF (float32, K bands, nodata outside the region)
@@ -33,7 +35,7 @@ running
   --device D            cpu (default) | cuda (falls back to cpu with a warning when CUDA is not installed)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
   --queue-depth N       batches read ahead while the model runs (default ${DEFAULT_PREDICT.queueDepth})
-  --cache-mb N          decoded-block cache budget (default: sized from the plan so each block decodes once)
+  --workers N           threads that decode, normalise and stack the input (default: one per core; 0 = main thread)
   --dry-run             plan and check inputs and model, print tile counts and a memory estimate; write nothing
   --json                print the summary as JSON on stdout
   --quiet               no progress output`;
@@ -45,6 +47,7 @@ const FLAGS = {
   static: { type: 'string', multiple: true },
   region: { type: 'string' },
   'region-crs': { type: 'string' },
+  'crs-def': { type: 'string', multiple: true },
   out: { type: 'string' },
   tile: { type: 'string' },
   stride: { type: 'string' },
@@ -60,7 +63,7 @@ const FLAGS = {
   'block-size': { type: 'string' },
   compress: { type: 'string' },
   'queue-depth': { type: 'string' },
-  'cache-mb': { type: 'string' },
+  workers: { type: 'string' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -104,10 +107,10 @@ function number(v: string | undefined, flag: string): number | undefined {
 
 /** The type each config key must have. */
 const CONFIG_KEYS: Record<string, 'string' | 'number' | 'boolean' | 'string[]' | 'string|object' | 'number[]'> = {
-  model: 'string', dynamic: 'string[]', static: 'string[]', region: 'string|object', regionCrs: 'string', out: 'string',
+  model: 'string', dynamic: 'string[]', static: 'string[]', region: 'string|object', regionCrs: 'string', crsDefs: 'string[]', out: 'string',
   tile: 'number', stride: 'number', batchSize: 'number', blend: 'string|object', norm: 'string|object', layout: 'string',
   fill: 'number', outputNodata: 'number', bandNames: 'string[]', device: 'string', threads: 'number', blockSize: 'number',
-  compression: 'string', queueDepth: 'number', cacheMB: 'number', dryRun: 'boolean',
+  compression: 'string', queueDepth: 'number', workers: 'number', dryRun: 'boolean',
 };
 
 function checkType(value: unknown, type: string): boolean {
@@ -154,6 +157,7 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   set('static', v.static);
   set('region', v.region);
   set('regionCrs', v['region-crs']);
+  set('crsDefs', v['crs-def']);
   set('out', v.out);
   set('tile', number(v.tile, '--tile'));
   set('stride', number(v.stride, '--stride'));
@@ -169,7 +173,7 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   set('blockSize', number(v['block-size'], '--block-size'));
   set('compression', v.compress as PredictOptions['compression']);
   set('queueDepth', number(v['queue-depth'], '--queue-depth'));
-  set('cacheMB', number(v['cache-mb'], '--cache-mb'));
+  set('workers', number(v.workers, '--workers'));
   set('dryRun', v['dry-run']);
   const o = { ...base, ...flags } as PredictOptions;
   // checked here for the CLI's wording; every value is checked by resolvePredictOptions

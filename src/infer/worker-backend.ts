@@ -7,34 +7,17 @@
  * reject with ModelError, and the worker has exited before they do.
  * An idle worker does not keep the process alive; `close()` ends it.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
 import type { InferenceBackend, ModelInfo, RunResult } from './backend.js';
 import { DEFAULT_ONNX_OPTIONS, type OnnxOptions } from './onnx.js';
+import { spawnWorker } from '../worker-thread.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol.js';
 import { transferList } from './worker-protocol.js';
 
 interface Pending {
   resolve: (r: RunResult) => void;
   reject: (e: Error) => void;
-}
-
-/**
- * Start the worker: `worker.js` beside this file when running compiled JS,
- * `worker.ts` when running TypeScript source under tsx (tests), with tsx's
- * loader registered inside the worker (hooks registered in the main thread do
- * not reach workers on every Node version). Both go through a one-line eval
- * entry that imports the file: the worker inherits the parent's Node options
- * untouched, and entry-only options such as `--input-type` do not apply to it.
- */
-function spawn(init: WorkerInit): Worker {
-  const here = import.meta.url;
-  const fromSource = here.endsWith('.ts');
-  const file = JSON.stringify(new URL(fromSource ? './worker.ts' : './worker.js', here).href);
-  const code = fromSource
-    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${file}); });`
-    : `import(${file});`;
-  return new Worker(code, { eval: true, workerData: init });
 }
 
 export class WorkerBackend implements InferenceBackend {
@@ -141,7 +124,7 @@ export class WorkerBackend implements InferenceBackend {
 /** Open an ONNX model in a worker thread. Same options and errors as `openOnnx`. */
 export async function openWorkerBackend(path: string, options: OnnxOptions = {}): Promise<WorkerBackend> {
   const o = { ...DEFAULT_ONNX_OPTIONS, ...options };
-  const worker = spawn({ path, device: o.device, threads: o.threads });
+  const worker = spawnWorker(import.meta.url, 'worker', { path, device: o.device, threads: o.threads } satisfies WorkerInit);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const info = await new Promise<ModelInfo>((resolve, reject) => {
     const onMessage = (m: FromWorker): void => {

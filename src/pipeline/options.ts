@@ -9,8 +9,9 @@ import { UsageError } from '../errors.js';
 import type { InferenceBackend } from '../infer/backend.js';
 import type { Layout } from '../infer/contract.js';
 import type { Norm } from '../infer/norm.js';
-import { LIMITS, checkChoice, checkInteger, checkNumber, maxThreads, stripUndefined } from '../options.js';
+import { LIMITS, checkChoice, checkInteger, maxThreads, stripUndefined } from '../options.js';
 import type { Compression } from '../write/options.js';
+import { availableParallelism } from 'node:os';
 
 /** Progress after each batch. */
 export interface Progress {
@@ -28,6 +29,11 @@ export interface PredictOptions {
   static?: string[];
   /** GeoJSON region: a file path, or a parsed GeoJSON object (`--region`). */
   region: string | object;
+  /**
+   * Definitions `EPSG:N=<proj4 string>` for codes the EPSG registry lacks, or to override one
+   * (`--crs-def`, repeatable). Registered process-wide before the inputs are opened.
+   */
+  crsDefs?: string[];
   /** CRS of the region's coordinates when not EPSG:4326, e.g. "EPSG:32633" (`--region-crs`). */
   regionCrs?: string | null;
   /** Output GeoTIFF (`--out`). */
@@ -66,8 +72,12 @@ export interface PredictOptions {
   queueDepth?: number;
   /** Run the model in a worker thread so reading overlaps it. Default true. */
   worker?: boolean;
-  /** Decoded-block cache budget in MB. Default: sized from the plan. */
-  cacheMB?: number;
+  /**
+   * Threads that decode, normalise and stack the input (`--workers`); 0 does it on the main
+   * thread. Default: one per core, or 0 for a run of at most SMALL_RUN tiles (starting threads
+   * costs more than they save there).
+   */
+  workers?: number;
   /** Plan and check everything, read no pixel, write nothing (`--dry-run`). */
   dryRun?: boolean;
   /** Called after each batch is blended. */
@@ -79,6 +89,14 @@ export interface PredictOptions {
   backend?: InferenceBackend;
   /** Called as each batch's reading and inference start and end (tests, profiling). */
   trace?: (event: 'read-start' | 'read-end' | 'infer-start' | 'infer-end', batch: number) => void;
+}
+
+/** Runs of at most this many tiles stack on the main thread unless `workers` says otherwise. */
+export const SMALL_RUN = 256;
+
+/** Stacking threads for a run of `tiles` tiles: `workers` when given, else one per core (none for a small run). */
+export function stackingThreads(workers: number | undefined, tiles: number): number {
+  return workers ?? (tiles <= SMALL_RUN ? 0 : availableParallelism());
 }
 
 export const DEFAULT_PREDICT = {
@@ -126,7 +144,7 @@ export function resolvePredictOptions(options: PredictOptions): ResolvedPredictO
   const blockSize = checkInteger(o.blockSize, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
   if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
   const threads = checkInteger(o.threads ?? 0, '--threads', 0, maxThreads(), `0 = onnxruntime decides; at most 4 per core of this machine`);
-  if (o.cacheMB !== undefined) checkNumber(o.cacheMB, '--cache-mb', 0, Infinity, 'decoded-block cache budget in MB');
+  const workers = o.workers === undefined ? undefined : checkInteger(o.workers, '--workers', 0, maxThreads(), '0 = the main thread; at most 4 per core of this machine');
   if (typeof o.fill !== 'number') throw new UsageError(`--fill must be a number, got ${String(o.fill)}`);
   if (typeof o.outputNodata !== 'number') throw new UsageError(`--output-nodata must be a number or nan, got ${String(o.outputNodata)}`);
   const layout = checkChoice(o.layout, '--layout', ['NTCHW', 'NCHW'] as const);
@@ -134,11 +152,14 @@ export function resolvePredictOptions(options: PredictOptions): ResolvedPredictO
   const device = checkChoice(o.device ?? 'cpu', '--device', ['cpu', 'cuda'] as const);
   const blend = typeof o.blend === 'string' ? parseWeightWindow(o.blend, '--blend') : (o.blend ?? DEFAULT_WEIGHT_WINDOW);
   const weights = weightWindow(blend, tile, '--blend');
+  if (o.crsDefs !== undefined && !(Array.isArray(o.crsDefs) && o.crsDefs.every((d) => typeof d === 'string'))) {
+    throw new UsageError("--crs-def must be given as 'EPSG:N=<proj4 string>', once per code");
+  }
   if (o.bandNames !== undefined && !(Array.isArray(o.bandNames) && o.bandNames.every((n) => typeof n === 'string' && n !== ''))) {
     throw new UsageError('--band-names must be a comma-separated list of names, one per model output band');
   }
   return {
-    ...o, tile, stride, batchSize, queueDepth, blockSize, threads, layout, compression, device, blend, weights,
+    ...o, tile, stride, batchSize, queueDepth, blockSize, threads, workers, layout, compression, device, blend, weights,
     static: o.static ?? [],
   };
 }

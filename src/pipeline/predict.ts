@@ -10,26 +10,27 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { TileStacker } from '../batch/stack.js';
+import { planBlocks, slabFloats, type TileList } from '../batch/blocks.js';
+import { BatchFeed, feedWindow } from '../batch/feed.js';
+import { channelLayout, tileFloats } from '../batch/layout.js';
 import { BlendAccumulator } from '../blend/accumulator.js';
+import { TileMasks } from '../blend/masks.js';
 import { AbortedError, OutputError, RegionError, UsageError } from '../errors.js';
 import type { InferenceBackend, RunResult } from '../infer/backend.js';
 import { checkModelContract } from '../infer/contract.js';
 import { readNorm, type Norm } from '../infer/norm.js';
 import { openOnnx } from '../infer/onnx.js';
 import { openWorkerBackend } from '../infer/worker-backend.js';
-import { estimateMemory, makePlan, type MemoryEstimate, type Plan } from '../plan/plan.js';
+import { estimateMemory, makePlan, type MemoryEstimate } from '../plan/plan.js';
 import { parseRegion, regionToPixels, regionWarnings } from '../plan/region.js';
 import { BlockCache } from '../raster/block-cache.js';
-import { parseCrs } from '../raster/crs.js';
-import { RegionMask } from '../raster/mask.js';
-import { bytesPerSample } from '../raster/types.js';
+import { parseCrs, registerCrsDefinition } from '../raster/crs.js';
 import { areaKeys } from '../write/georef.js';
 import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
 import { availableMemory } from '../options.js';
 import { resolveOutputTarget, type RunInput } from '../write/target.js';
-import { closeInputs, openInputs, type Inputs } from './inputs.js';
-import { resolvePredictOptions, type PredictOptions, type ResolvedPredictOptions } from './options.js';
+import { closeInputs, openInputs } from './inputs.js';
+import { resolvePredictOptions, stackingThreads, type PredictOptions, type ResolvedPredictOptions } from './options.js';
 
 export { DEFAULT_PREDICT, resolvePredictOptions, type PredictOptions, type Progress } from './options.js';
 
@@ -50,7 +51,11 @@ export interface PredictSummary {
    * handing block rows to the writer. The model runs while a batch is blended and written.
    */
   time: { read: number; infer: number; blend: number; write: number };
+  /** Input blocks decoded (band blocks for band-interleaved files), and the fewest that could be. */
   blocksDecoded: number;
+  blocksMinimum: number;
+  /** Stacking threads used (0: the main thread). */
+  workers: number;
   /** Non-finite model outputs inside the region (reported, and written as they are). */
   nonFinite: number;
   memory: MemoryEstimate;
@@ -90,11 +95,12 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
   };
   // the output may not be any file the run reads: checked before anything is read
   resolveOutputTarget(o.out, runInputs(o));
+  for (const d of o.crsDefs ?? []) registerCrsDefinition(d, '--crs-def');
 
-  const cache = new BlockCache({ budgetMB: o.cacheMB ?? 256 });
-  const inputs = await openInputs(o.dynamic, o.static, cache);
+  const inputs = await openInputs(o.dynamic, o.static, new BlockCache({ budgetMB: 0 }));
   let backend: InferenceBackend | undefined;
   let writer: GeoTiffWriter | undefined;
+  let feed: BatchFeed | undefined;
   try {
     const ref = inputs.all[0]!;
     const crs = ref.crs!;
@@ -134,28 +140,30 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const K = contract.outBands;
     const N = contract.batchSize;
     const norm = await loadNorm(o.norm, backend.info.props, o.model, C);
-    // sized so the blocks of the tile rows in flight stay decoded until no later tile needs them
-    const cacheBytes = o.cacheMB === undefined ? cacheBudget(plan, inputs) : o.cacheMB * 2 ** 20;
-    cache.resize(cacheBytes);
+    const layout = channelLayout(inputs.dynamic, inputs.statics, o.tile, norm, o.fill);
+    const tiles: TileList = { x: Int32Array.from(plan.tiles, (t) => t.x), y: Int32Array.from(plan.tiles, (t) => t.y) };
+    const blocks = planBlocks(layout, tiles, N, feedWindow(o.queueDepth));
     const memory = estimateMemory(plan, {
-      bands: inputs.all.reduce((a, s) => a + s.bandCount, 0), timeSteps: o.layout === 'NCHW' ? 1 : T,
-      channels: o.layout === 'NCHW' ? T * C : C, outBands: K,
-      batchSize: N, blockSize: o.blockSize, queueDepth: o.queueDepth, blockCacheBytes: cacheBytes,
+      tileFloats: tileFloats(layout), outBands: K, batchSize: N, queueDepth: o.queueDepth,
+      slabBytes: layout.files.reduce((a, f, i) => a + blocks.slabs[i]! * slabFloats(f) * 4, 0),
+      blockSize: o.blockSize,
     });
     checkMemory(memory, o, N, N * contract.inputDims.slice(1).reduce((a, d) => a * d, 1));
+    const minimumDecodes = blocks.decodes.reduce((a, d) => a + d, 0);
+    const workers = stackingThreads(o.workers, plan.tiles.length);
 
-    const summary = (computed: number, batches: number, time: PredictSummary['time'], nonFinite: number, dryRun: boolean): PredictSummary => {
+    const summary = (computed: number, batches: number, time: PredictSummary['time'], nonFinite: number, decoded: number, dryRun: boolean): PredictSummary => {
       const seconds = (performance.now() - t0) / 1000;
       return {
         out: o.out, dryRun, window: plan.window,
         tiles: { total: plan.counts.total, planned: plan.tiles.length, computed, skipped: plan.counts.skipped },
         batchSize: N, batches, outBands: K, seconds, tilesPerSecond: computed / Math.max(seconds, 1e-9), time,
-        blocksDecoded: cache.decoded, nonFinite, memory, warnings,
+        blocksDecoded: decoded, blocksMinimum: minimumDecodes, workers, nonFinite, memory, warnings,
       };
     };
     if (o.dryRun) {
       await checkOutputFolder(o.out);
-      return summary(0, 0, { read: 0, infer: 0, blend: 0, write: 0 }, 0, true);
+      return summary(0, 0, { read: 0, infer: 0, blend: 0, write: 0 }, 0, 0, true);
     }
 
     writer = await createGeoTiffWriter(o.out, {
@@ -167,75 +175,48 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       metadata: { TILECAST_MODEL: basename(o.model), TILECAST_TILE: String(o.tile), TILECAST_STRIDE: String(stride), TILECAST_BLEND: blend.kind },
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    const stacker = new TileStacker({ dynamic: inputs.dynamic, statics: inputs.statics, tile: o.tile, norm, fill: o.fill });
+    const trace = o.trace ?? (() => {});
+    feed = await BatchFeed.open({ layout, tiles, batchSize: N, queueDepth: o.queueDepth, workers, blocks, trace });
     const acc = new BlendAccumulator({ window: plan.window, tiles: plan.tiles, tile: o.tile, bands: K, weights, blockRows: o.blockSize, nodata: o.outputNodata });
-    const mask = new RegionMask(plan.region, plan.window);
-    const tileMask = new Uint8Array(o.tile * o.tile);
+    const masks = new TileMasks(plan.region, plan.window, o.tile);
     const time = { read: 0, infer: 0, blend: 0, write: 0 };
-    const tiles = plan.tiles;
-    const batches = Math.ceil(tiles.length / N);
+    const batches = feed.batches;
     const sampleDims = contract.inputDims.slice(1);
     const outPerTile = K * o.tile * o.tile;
-
-    // buffers: queueDepth input batches being read plus one in the model; two output batches,
-    // one in the model and one being blended
-    const free: Float32Array[] = Array.from({ length: o.queueDepth + 1 }, () => new Float32Array(N * stacker.tileSize));
+    // two output buffers: one in the model, one being blended
     const outputs: Float32Array[] = [new Float32Array(N * outPerTile), new Float32Array(N * outPerTile)];
-    const trace = o.trace ?? (() => {});
-    // batches are read one after another (one stacker), up to queueDepth ahead of the model
-    const reading: Promise<Float32Array>[] = [];
-    let readChain: Promise<unknown> = Promise.resolve();
-    const readBatch = (b: number, buf: Float32Array): Promise<Float32Array> => {
-      const p = readChain.then(async () => {
-        trace('read-start', b);
-        const end = Math.min(tiles.length, (b + 1) * N);
-        for (let i = b * N; i < end; i++) await stacker.read(buf, i - b * N, tiles[i]!.x, tiles[i]!.y);
-        trace('read-end', b);
-        return buf;
-      });
-      readChain = p.catch(() => {});
-      return p;
-    };
-    let nextRead = 0;
-    const fillQueue = () => {
-      while (nextRead < batches && reading.length < o.queueDepth && free.length > 0) {
-        reading.push(readBatch(nextRead++, free.pop()!));
-      }
-    };
-    // start the model on batch b as soon as it is read; the time it waits is the read stall
+    const theFeed = feed;
+
+    // start the model on batch b as soon as it is assembled; the time it waits is the read stall
     const startRun = async (b: number): Promise<RunResult> => {
       const t = performance.now();
-      const input = await reading.shift()!;
+      const batch = (await theFeed.next())!;
       time.read += (performance.now() - t) / 1000;
-      fillQueue();
       if (o.signal?.aborted) throw new AbortedError('prediction aborted');
       trace('infer-start', b);
-      const result = await backend!.run(input, [Math.min(N, tiles.length - b * N), ...sampleDims], outputs.pop()!);
+      const result = await backend!.run(batch.buffer, [batch.count, ...sampleDims], outputs.pop()!);
       trace('infer-end', b);
       return result;
     };
     let nonFiniteReported = 0;
     let running: Promise<RunResult> | null = null;
     try {
-      fillQueue();
       if (batches > 0) running = startRun(0);
       for (let b = 0; b < batches; b++) {
         let t = performance.now();
         const result: RunResult = await running!;
         time.infer += (performance.now() - t) / 1000;
-        free.push(result.input);
-        fillQueue();
+        theFeed.release(result.input);
         // the model goes on with the next batch while this one is blended and written
         running = b + 1 < batches ? startRun(b + 1) : null;
         running?.catch(() => {}); // awaited next round; failures surface there
-        const n = Math.min(N, tiles.length - b * N);
+        const n = Math.min(N, plan.tiles.length - b * N);
 
         // tile by tile in plan order; a block row is written as soon as no later tile touches it
         for (let i = 0; i < n; i++) {
           t = performance.now();
-          const tile = tiles[b * N + i]!;
-          mask.rasterize({ x: tile.x, y: tile.y, width: o.tile, height: o.tile }, tileMask);
-          acc.add(b * N + i, result.output.subarray(i * outPerTile, (i + 1) * outPerTile), tileMask);
+          const tile = plan.tiles[b * N + i]!;
+          acc.add(b * N + i, result.output.subarray(i * outPerTile, (i + 1) * outPerTile), masks.of(tile.x, tile.y));
           const finished = [...acc.drain()];
           time.blend += (performance.now() - t) / 1000;
           t = performance.now();
@@ -249,22 +230,22 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         // the same memory comes back (a worker backend moved it to its thread and back)
         const back = result.output;
         outputs.push(back.buffer.byteLength - back.byteOffset >= N * outPerTile * 4 ? new Float32Array(back.buffer, back.byteOffset, N * outPerTile) : new Float32Array(N * outPerTile));
-        o.onProgress?.({ done: Math.min(tiles.length, (b + 1) * N), total: tiles.length, seconds: (performance.now() - t0) / 1000 });
+        o.onProgress?.({ done: Math.min(plan.tiles.length, (b + 1) * N), total: plan.tiles.length, seconds: (performance.now() - t0) / 1000 });
       }
       const t = performance.now();
       for (const rows of acc.drain()) await writer.writeBlockRow(rows.index, rows.data);
       await writer.close();
       time.write += (performance.now() - t) / 1000;
     } finally {
-      // a failure leaves reads and maybe a batch in the model in flight: let them settle before
-      // the files and the model are closed
-      await Promise.allSettled([...reading, ...(running ? [running] : [])]);
+      // a failure may leave a batch in the model: let it settle before the files and the model are closed
+      if (running) await Promise.allSettled([running]);
     }
-    return summary(tiles.length, batches, time, acc.nonFinite, false);
+    return summary(plan.tiles.length, batches, time, acc.nonFinite, theFeed.decoded, false);
   } catch (err) {
     await writer?.abort();
     throw err;
   } finally {
+    await feed?.close();
     if (!o.backend) await backend?.close();
     await closeInputs(inputs);
   }
@@ -282,9 +263,10 @@ function checkMemory(memory: MemoryEstimate, o: ResolvedPredictOptions, N: numbe
   if (memory.total <= available) return;
   const mb = (n: number) => `${Math.ceil(n / 2 ** 20)} MB`;
   const p = memory.parts;
+  const perBatch = p.batchBuffers + p.outputTensors + p.model;
   const levers: [number, string][] = [
-    [p.inputTensors + p.outputTensors + p.readBuffers, `--batch-size ${N} (each tile costs ${mb((p.inputTensors + p.outputTensors + p.readBuffers) / N)}) or --queue-depth ${o.queueDepth}`],
-    [p.blockCache, `--cache-mb (now ${mb(p.blockCache)})`],
+    [perBatch, `--batch-size ${N} (each tile costs ${mb(perBatch / N)}) or --queue-depth ${o.queueDepth}`],
+    [p.slabs, `the region's width (the decoded input blocks of a tile row take ${mb(p.slabs)})`],
     [p.accumulator + p.outputBlocks, `--block-size ${o.blockSize} or the region's width`],
   ];
   levers.sort((a, b) => b[0] - a[0]);
@@ -312,18 +294,3 @@ async function checkOutputFolder(out: string): Promise<void> {
 }
 
 
-/**
- * Bytes of decoded blocks that two consecutive tile rows touch: they span T + s rows, so at most
- * ceil((T + s) / blockHeight) + 1 block rows, each ceil(W / blockWidth) + 1 blocks wide. With this
- * budget the LRU never evicts a block a later tile needs (it evicts the oldest first, and those
- * are behind the tile rows in flight), so each block is decoded once per run.
- */
-function cacheBudget(plan: Plan, inputs: Inputs): number {
-  let bytes = 0;
-  for (const s of inputs.all) {
-    const across = Math.ceil(plan.window.width / s.blockWidth) + 1;
-    const down = Math.ceil((plan.tile + plan.stride) / s.blockHeight) + 1;
-    bytes += across * down * s.blockWidth * s.blockHeight * s.bandCount * bytesPerSample(s.dataType);
-  }
-  return bytes;
-}

@@ -199,65 +199,53 @@ export function blockLayout(window: PixelWindow, tiles: readonly PlannedTile[], 
   return { size, across: Math.ceil(window.width / size), down, rows };
 }
 
-/** What `estimatePeakBytes` needs to know beyond the plan. */
+/** What `estimateMemory` needs to know beyond the plan. */
 export interface MemoryInputs {
-  /** Input bands read per tile: dynamic bands × time steps + static bands. */
-  bands: number;
-  /** Time steps T in the model input (1 for [N, C, H, W] models). */
-  timeSteps: number;
-  /** Channels C per time step in the model input. */
-  channels: number;
+  /** Floats per tile in the model input: T·C·tile². */
+  tileFloats: number;
   /** Output bands K (model output channels). */
   outBands: number;
   /** Tiles per batch N. */
   batchSize: number;
+  /** Batches assembled ahead of the model (`--queue-depth`). */
+  queueDepth: number;
+  /** Bytes of the normalised input blocks held at once (the slab arenas, sized from the plan). */
+  slabBytes: number;
   /** Output block size (rows per block row). Default: the plan's. */
   blockSize?: number;
-  /** Batches read ahead while one is inferred (bounded queue depth). Default 2. */
-  queueDepth?: number;
-  /** The reader's decoded-block cache budget in bytes. Default 0 (not counted). */
-  blockCacheBytes?: number;
 }
 
 export interface MemoryEstimate {
   /** Sum of the parts, in bytes. */
   total: number;
-  /** Bytes per part (see `estimatePeakBytes`). */
+  /** Bytes per part. */
   parts: {
-    /** Per-tile read buffers: N × bands × T² × (4 float32 + 1 validity). */
-    readBuffers: number;
-    /** Model input tensors: (queueDepth + 1) × N × timeSteps × channels × T² × 4. */
-    inputTensors: number;
-    /** Model output tensors: 2 × N × K × T² × 4 (one being computed, one being blended). */
+    /** Batch buffers: (queueDepth + 1) · N · T·C·tile² · 4 (one in the model, the others assembled ahead). */
+    batchBuffers: number;
+    /** Normalised input blocks (slabs) held at once: every band of a block as float32. */
+    slabs: number;
+    /** Model output buffers: 2 · N · K · tile² · 4 (one being computed, one being blended). */
     outputTensors: number;
-    /** Row-band accumulator: (T + B) × W × (K + 1) × 8. */
+    /** The model's working memory: onnxruntime copies the input batch (layout transforms) and keeps its activations; estimated as one batch buffer plus the outputs. */
+    model: number;
+    /** Row-band accumulator: (tile + B) · W · (K + 1) · 8. */
     accumulator: number;
-    /** Finished block rows: 2 × B × W × K × 4 (one being filled, one being compressed/written). */
+    /** Finished block rows: 2 · B · W · K · 4 (one being filled, one being compressed/written). */
     outputBlocks: number;
-    /** Weight window T² × 8, tile mask T², and the planner's column buffers 5 × W. */
-    masks: number;
     /** Plan: about 64 bytes per tile and 16 per region vertex. */
     plan: number;
-    /** The reader's block cache (as given). */
-    blockCache: number;
+    /** Node.js, onnxruntime's code and the worker threads, measured at about this much before any data. */
+    runtime: number;
   };
 }
 
+/** Resident memory of the process before any data: Node.js with onnxruntime loaded and the threads started. */
+export const RUNTIME_BYTES = 160 * 2 ** 20;
+
 /**
- * Estimated peak memory of a run, in bytes, excluding the Node.js runtime and the model's own
- * working memory (weights and activations, which depend on the model):
- *
- *     readBuffers   = N · bands · T² · 5
- *     inputTensors  = (queueDepth + 1) · N · timeSteps · channels · T² · 4
- *     outputTensors = 2 · N · K · T² · 4
- *     accumulator   = (T + B) · W · (K + 1) · 8
- *     outputBlocks  = 2 · B · W · K · 4
- *     masks         = T² · 9 + 5 · W
- *     plan          = 64 · tiles + 16 · vertices
- *     blockCache    = as given
- *
- * with T the tile size, W the window width, B the block size, N the batch size, K the output bands.
- * Nothing grows with the window height except the plan's tile list.
+ * Estimated peak memory of a run, in bytes (see MemoryEstimate for each part), with T the tile
+ * size, W the window width, B the block size, N the batch size, K the output bands. Nothing grows
+ * with the window's height except the plan's tile list.
  */
 export function estimateMemory(plan: Plan, inputs: MemoryInputs): MemoryEstimate {
   const T2 = plan.tile * plan.tile;
@@ -265,24 +253,20 @@ export function estimateMemory(plan: Plan, inputs: MemoryInputs): MemoryEstimate
   const B = inputs.blockSize ?? plan.blocks.size;
   const N = inputs.batchSize;
   const K = inputs.outBands;
-  const q = inputs.queueDepth ?? 2;
+  const batch = N * inputs.tileFloats * 4;
   let vertices = 0;
   for (const p of plan.region) for (const r of p) vertices += r.length;
+  const outputTensors = 2 * N * K * T2 * 4;
   const parts = {
-    readBuffers: N * inputs.bands * T2 * 5,
-    inputTensors: (q + 1) * N * inputs.timeSteps * inputs.channels * T2 * 4,
-    outputTensors: 2 * N * K * T2 * 4,
+    batchBuffers: (inputs.queueDepth + 1) * batch,
+    slabs: inputs.slabBytes,
+    outputTensors,
+    model: batch + outputTensors,
     accumulator: (plan.tile + B) * W * (K + 1) * 8,
     outputBlocks: 2 * B * W * K * 4,
-    masks: T2 * 9 + 5 * W,
     plan: 64 * plan.tiles.length + 16 * vertices,
-    blockCache: inputs.blockCacheBytes ?? 0,
+    runtime: RUNTIME_BYTES,
   };
   const total = Object.values(parts).reduce((a, b) => a + b, 0);
   return { total, parts };
-}
-
-/** `estimateMemory(plan, inputs).total`: the estimated peak in bytes. */
-export function estimatePeakBytes(plan: Plan, inputs: MemoryInputs): number {
-  return estimateMemory(plan, inputs).total;
 }

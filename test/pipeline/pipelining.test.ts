@@ -98,6 +98,32 @@ describe('pipelined run', () => {
     assert.ok(bytes[1]!.equals(bytes[2]!), 'in-thread vs worker');
   });
 
+  test('the same bytes for 0, 1, 2 and 4 stacking workers, batch sizes 1, 3 and 16, queue depths 1 and 3; each block decoded once', async () => {
+    const base = options({ workers: 0, batchSize: 16, queueDepth: 1, worker: false });
+    const first = await predict(base);
+    assert.equal(first.blocksDecoded, first.blocksMinimum);
+    const want = readFileSync(base.out);
+    // pairwise: every value of each option meets every value of the others at least once
+    for (const [workers, batchSize, queueDepth] of [[1, 1, 1], [1, 3, 3], [2, 16, 3], [2, 1, 1], [4, 3, 1], [4, 16, 3], [2, 3, 1], [1, 16, 1]] as const) {
+      const o = options({ workers, batchSize, queueDepth, worker: false });
+      const s = await predict(o);
+      assert.equal(s.workers, workers);
+      assert.equal(s.blocksDecoded, s.blocksMinimum, `${workers} workers: each block decoded once`);
+      assert.ok(readFileSync(o.out).equals(want), `${workers} workers, batch ${batchSize}, depth ${queueDepth}: the output differs`);
+    }
+  });
+
+  test('an input block that cannot be decoded in a stacking worker fails the run with its InputError', async () => {
+    const damaged = join(scene.dir, 'damaged-pool.tif');
+    const bytes = readFileSync(scene.dynamic[1]!);
+    // garble the middle of the file (block data, not the header): some block fails to inflate
+    for (let i = Math.floor(bytes.length / 2); i < Math.floor(bytes.length / 2) + 4096; i++) bytes[i] = (bytes[i]! * 7 + 13) & 0xff;
+    writeFileSync(damaged, bytes);
+    const o = options({ dynamic: [scene.dynamic[0]!, damaged], workers: 2, worker: false });
+    await assert.rejects(predict(o), (e: unknown) => e instanceof InputError && e.message.includes('damaged-pool.tif'));
+    assert.deepEqual(readdirSync(o.dir), []);
+  });
+
   test('an inference error mid-run stops the run: ModelError, nothing at --out, no read left running', async () => {
     const fake = new FakeBackend(5, 3);
     const o = options({ backend: fake });

@@ -135,7 +135,7 @@ describe('numeric options are checked against their real limits before any file 
       [['--threads', '100000'], /--threads must be an integer from 0 to \d+ .*got 100000/],
       [['--batch-size', '1e9'], /--batch-size must be an integer from 1 to 4096 .*got 1000000000/],
       [['--tile', '100000'], /--tile must be an integer from 1 to 8192 .*got 100000/],
-      [['--cache-mb', '-1'], /--cache-mb must be a finite number >= 0 .*got -1/],
+      [['--workers', '-1'], /--workers must be an integer from 0 to \d+ .*got -1/],
       [['--block-size', '1000000'], /--block-size must be an integer from 16 to 65536 .*got 1000000/],
       [['--block-size', '40'], /--block-size must be a multiple of 16 .*got 40/],
       [['--stride', '200', '--tile', '64'], /--stride must be an integer from 1 to 64 .*got 200/],
