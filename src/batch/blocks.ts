@@ -10,24 +10,32 @@ import type { ChannelLayout, LayoutFile } from './layout.js';
 export interface TileList {
   x: Int32Array;
   y: Int32Array;
+  /**
+   * The chunk each tile is computed for, as a position in the order chunks run (non-decreasing).
+   * A block is decoded once per chunk; one needed by two chunks in a row is decoded once for both.
+   * Absent: all tiles belong to one chunk.
+   */
+  chunk?: Int32Array;
 }
 
 /** The blocks of one file one batch needs. */
 export interface BatchBlocks {
-  /** Block keys (by · blocksAcross + bx), ascending. */
-  keys: number[];
-  /** Bounding box of the keys in blocks: [bx0, by0, across, down]. */
+  /** Decodes ("lives" of blocks, see BlockPlan.key) the batch reads, ascending. */
+  lives: number[];
+  /** Bounding box of their blocks: [bx0, by0, across, down]. */
   box: [number, number, number, number];
 }
 
 export interface BlockPlan {
   /** Per batch, per file. */
   batches: BatchBlocks[][];
-  /** Per file: block key → the last batch that needs it. */
-  last: Map<number, number>[];
+  /** Per file, per life of a block (one decode of it): its block key (by · blocksAcross + bx). */
+  key: number[][];
+  /** Per file, per life: the last batch that reads it. */
+  last: number[][];
   /** Per file: slabs to allocate so that the scheduler (with `window` batches in flight) never waits. */
   slabs: number[];
-  /** Decodes per file if each block is decoded once (times bands for band-interleaved files). */
+  /** Decodes per file: one per life (times the bands of a band-interleaved file). */
   decodes: number[];
 }
 
@@ -54,12 +62,15 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
   const n = tiles.x.length;
   const batches = Math.ceil(n / batchSize);
   const perBatch: BatchBlocks[][] = [];
-  const first = layout.files.map(() => new Map<number, number>());
-  const last = layout.files.map(() => new Map<number, number>());
+  const key = layout.files.map(() => [] as number[]);
+  const first = layout.files.map(() => [] as number[]);
+  const last = layout.files.map(() => [] as number[]);
+  // per file and block key: its current life and the chunk that last read it
+  const current = layout.files.map(() => new Map<number, { life: number; chunk: number }>());
   for (let b = 0; b < batches; b++) {
     const row: BatchBlocks[] = [];
     layout.files.forEach((f, fi) => {
-      const keys = new Set<number>();
+      const lives = new Set<number>();
       let bx0 = Infinity;
       let by0 = Infinity;
       let bx1 = -1;
@@ -67,30 +78,40 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
       for (let i = b * batchSize; i < Math.min(n, (b + 1) * batchSize); i++) {
         const t = tileBlocks(f, tiles, i, layout.tile);
         if (t === null) continue;
+        const chunk = tiles.chunk?.[i] ?? 0;
         for (let by = t.by[0]; by <= t.by[1]; by++) {
-          for (let bx = t.bx[0]; bx <= t.bx[1]; bx++) keys.add(by * f.blocksAcross + bx);
+          for (let bx = t.bx[0]; bx <= t.bx[1]; bx++) {
+            const k = by * f.blocksAcross + bx;
+            let c = current[fi]!.get(k);
+            // a block read again by a chunk that does not follow the last one to read it is decoded again
+            if (c === undefined || chunk > c.chunk + 1) {
+              c = { life: key[fi]!.length, chunk };
+              current[fi]!.set(k, c);
+              key[fi]!.push(k);
+              first[fi]!.push(b);
+              last[fi]!.push(b);
+            }
+            c.chunk = chunk;
+            last[fi]![c.life] = b;
+            lives.add(c.life);
+          }
         }
         bx0 = Math.min(bx0, t.bx[0]);
         by0 = Math.min(by0, t.by[0]);
         bx1 = Math.max(bx1, t.bx[1]);
         by1 = Math.max(by1, t.by[1]);
       }
-      const sorted = [...keys].sort((p, q) => p - q);
-      for (const k of sorted) {
-        if (!first[fi]!.has(k)) first[fi]!.set(k, b);
-        last[fi]!.set(k, b);
-      }
-      row.push({ keys: sorted, box: bx1 < 0 ? [0, 0, 0, 0] : [bx0, by0, bx1 - bx0 + 1, by1 - by0 + 1] });
+      row.push({ lives: [...lives].sort((p, q) => p - q), box: bx1 < 0 ? [0, 0, 0, 0] : [bx0, by0, bx1 - bx0 + 1, by1 - by0 + 1] });
     });
     perBatch.push(row);
   }
   // live at the time batch d is prepared: first <= d and last >= d - window
   const slabs = layout.files.map((_, fi) => {
     const delta = new Int32Array(batches + window + 2);
-    for (const [k, f] of first[fi]!) {
+    first[fi]!.forEach((f, life) => {
       delta[f]! += 1;
-      delta[last[fi]!.get(k)! + window + 1]! -= 1;
-    }
+      delta[last[fi]![life]! + window + 1]! -= 1;
+    });
     let live = 0;
     let max = 0;
     for (let d = 0; d < batches; d++) {
@@ -99,8 +120,8 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
     }
     return max;
   });
-  const decodes = layout.files.map((f, fi) => first[fi]!.size * (f.planar === 2 ? f.bands : 1));
-  return { batches: perBatch, last, slabs, decodes };
+  const decodes = layout.files.map((f, fi) => key[fi]!.length * (f.planar === 2 ? f.bands : 1));
+  return { batches: perBatch, key, last, slabs, decodes };
 }
 
 /** Floats of one slab of `file`: every band of one block, band after band. */

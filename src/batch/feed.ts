@@ -84,6 +84,7 @@ export class BatchFeed {
   private readonly arenas: SharedArrayBuffer[];
   private readonly slabFloats: number[];
   private readonly slabs: Slabs[];
+  /** Per file: the slab of each life of a block being decoded or held. */
   private readonly held: Map<number, Slot>[];
   private readonly free: Float32Array[] = [];
   private readonly bufferWaiters: ((b: Float32Array) => void)[] = [];
@@ -166,15 +167,16 @@ export class BatchFeed {
     await this.prepared.get(b);
     this.prepared.delete(b);
     const blocks = this.plan.batches[b]!;
-    await Promise.all(blocks.flatMap((fb, f) => fb.keys.map((k) => this.held[f]!.get(k)!.ready)));
+    await Promise.all(blocks.flatMap((fb, f) => fb.lives.map((life) => this.held[f]!.get(life)!.ready)));
     const maps: SlabMap[] = blocks.map((fb, f) => {
       const [bx0, by0, across, down] = fb.box;
       const slabs = new Int32Array(across * down).fill(-1);
       const file = this.o.layout.files[f]!;
-      for (const k of fb.keys) {
+      for (const life of fb.lives) {
+        const k = this.plan.key[f]![life]!;
         const bx = k % file.blocksAcross;
         const by = (k - bx) / file.blocksAcross;
-        slabs[(by - by0) * across + (bx - bx0)] = this.held[f]!.get(k)!.slab;
+        slabs[(by - by0) * across + (bx - bx0)] = this.held[f]!.get(life)!.slab;
       }
       return { box: fb.box, slabs };
     });
@@ -200,10 +202,11 @@ export class BatchFeed {
       const blocks = this.plan.batches[d]!;
       for (let f = 0; f < blocks.length; f++) {
         const file = this.o.layout.files[f]!;
-        for (const k of blocks[f]!.keys) {
-          if (this.held[f]!.has(k)) continue;
+        for (const life of blocks[f]!.lives) {
+          if (this.held[f]!.has(life)) continue;
           const taken = this.slabs[f]!.take();
           const slab = typeof taken === 'number' ? taken : await taken;
+          const k = this.plan.key[f]![life]!;
           const bx = k % file.blocksAcross;
           const by = (k - bx) / file.blocksAcross;
           const bands = file.planar === 2 ? Array.from({ length: file.bands }, (_, i) => i) : [-1];
@@ -211,7 +214,7 @@ export class BatchFeed {
             this.decoded++;
           }))).then(() => undefined);
           ready.catch(() => undefined);
-          this.held[f]!.set(k, { slab, ready });
+          this.held[f]!.set(life, { slab, ready });
         }
       }
     });
@@ -224,10 +227,10 @@ export class BatchFeed {
     while (this.completed[this.completedUpTo + 1]) {
       const c = ++this.completedUpTo;
       this.plan.batches[c]!.forEach((fb, f) => {
-        for (const k of fb.keys) {
-          if (this.plan.last[f]!.get(k) !== c) continue;
-          const slot = this.held[f]!.get(k)!;
-          this.held[f]!.delete(k);
+        for (const life of fb.lives) {
+          if (this.plan.last[f]![life] !== c) continue;
+          const slot = this.held[f]!.get(life)!;
+          this.held[f]!.delete(life);
           this.slabs[f]!.give(slot.slab);
         }
       });

@@ -4,6 +4,7 @@
  * from slabs. Each thread opens the inputs itself (its own file handles, no block cache: the
  * scheduler sends each block once).
  */
+import { failpoint } from '../failpoints.js';
 import { BlockCache } from '../raster/block-cache.js';
 import { RasterSource } from '../raster/source.js';
 import { assembleTile, type SlabMap } from './assemble.js';
@@ -45,6 +46,7 @@ export class StackJobs {
 
   /** Decode a block and write its normalised band planes into its slab. */
   async decode(job: DecodeJob): Promise<void> {
+    failpoint('decode');
     const file = this.layout.files[job.file]!;
     const src = this.sources[job.file]!;
     const samples = await src.block(job.bx, job.by, Math.max(job.band, 0));

@@ -6,16 +6,18 @@
  * Each pixel's sums are float64 and receive their terms in that fixed order, whatever the batch
  * size: the output is bit-identical to a naive full-image float64 accumulation in plan order.
  *
- * Only a ring of `tile + blockRows` window rows is held. Once the next tile to come starts
- * at or below the end of a block row, no later tile can touch it: `drain()` turns it into float32
- * output (`Σ w·p / Σ w`, or nodata where `Σ w = 0`, i.e. outside the region) and frees its rows.
- * Call `drain()` after every `add()`; after the last tile it yields every remaining block row.
+ * Only a ring of `tile + blockRows` window rows is held. A block row is final once the last tile
+ * that starts above its end has been added (the plan's `BlockRow.readyAfter`): `drain()` then
+ * turns it into float32 output (`Σ w·p / Σ w`, or nodata where `Σ w = 0`, i.e. outside the
+ * region) and frees its rows. Call `drain()` after every `add()`; after the last tile it yields
+ * every remaining block row.
  *
  * A pixel's weight is the window weight times its mask (region × input validity, as the caller
  * builds it); masked pixels add nothing, not even 0 × NaN. Predictions that are NaN or ±Infinity at
  * weighted pixels are counted (`nonFinite`) and accumulated as they are, so they reach the output
  * unless the caller decides otherwise: the policy (fail, warn) is the caller's.
  */
+import { blockRows as planRows, type BlockRow } from '../plan/plan.js';
 import type { PixelWindow } from '../raster/types.js';
 
 export interface AccumulatorOptions {
@@ -31,6 +33,8 @@ export interface AccumulatorOptions {
   weights: Float64Array;
   /** Rows per emitted block row. */
   blockRows: number;
+  /** The window's block rows and when each is final, from the plan; derived from `tiles` and `blockRows` when absent. */
+  rows?: readonly BlockRow[];
   /** Output value where Σ w = 0 (outside the region, or no valid input). Default NaN. */
   nodata?: number;
 }
@@ -63,6 +67,7 @@ export class BlendAccumulator {
   private readonly K: number;
   private readonly weights: Float64Array;
   private readonly B: number;
+  private readonly rows: readonly BlockRow[];
   private readonly nodata: number;
   private readonly sumW: Float64Array;
   private readonly sumWP: Float64Array;
@@ -72,11 +77,8 @@ export class BlendAccumulator {
   private next = 0;
   /** Next block row to emit. */
   private nextBlock = 0;
-  /** Window rows below this are final (relative to the window). */
-  private frontier: number;
   /** End (exclusive, window-relative) of the rows touched so far. */
   private touchedEnd = 0;
-  private readonly blocks: number;
 
   constructor(options: AccumulatorOptions) {
     const { window, tiles, tile, bands, weights, blockRows } = options;
@@ -100,8 +102,10 @@ export class BlendAccumulator {
     this.sumW = new Float64Array(this.plane);
     this.sumWP = new Float64Array(this.plane * bands);
     this.tileWeights = new Float64Array(tile * tile);
-    this.blocks = Math.ceil(window.height / blockRows);
-    this.frontier = tiles.length > 0 ? tiles[0]!.y - window.y : Infinity;
+    this.rows = options.rows ?? planRows(window, tiles, blockRows);
+    if (this.rows.reduce((a, r) => a + r.height, 0) !== window.height || this.rows.some((r) => r.height > blockRows)) {
+      throw new RangeError(`rows must cover the window's ${window.height} rows in pieces of at most ${blockRows}`);
+    }
   }
 
   /** Tiles added so far. */
@@ -111,7 +115,7 @@ export class BlendAccumulator {
 
   /** True once every block row has been emitted. */
   get done(): boolean {
-    return this.nextBlock >= this.blocks;
+    return this.nextBlock >= this.rows.length;
   }
 
   /**
@@ -180,17 +184,16 @@ export class BlendAccumulator {
     }
     this.nonFinite += bad;
     this.next++;
-    this.frontier = this.next < this.tiles.length ? this.tiles[this.next]!.y - window.y : Infinity;
     return bad;
   }
 
   /** Yield every block row that no later tile touches; each is emitted once, top to bottom. */
   *drain(): Generator<OutputRows> {
-    while (this.nextBlock < this.blocks) {
-      const r0 = this.nextBlock * this.B;
-      const r1 = Math.min(r0 + this.B, this.window.height);
-      if (r1 > this.frontier) return;
-      yield this.emit(this.nextBlock, r0, r1);
+    while (this.nextBlock < this.rows.length) {
+      const row = this.rows[this.nextBlock]!;
+      if (this.next <= row.readyAfter && this.next < this.tiles.length) return;
+      const r0 = row.y - this.window.y;
+      yield this.emit(this.nextBlock, r0, r0 + row.height);
       this.nextBlock++;
     }
   }

@@ -31,6 +31,14 @@ normalisation
   --norm FILE           JSON {"mean": [C], "std": [C]}; default: the model's tilecast.norm metadata, else none
   --layout L            NTCHW (default) | NCHW
   --fill V              value of invalid input pixels after normalisation (default ${DEFAULT_PREDICT.fill})
+chunks, resume, shards
+  --chunk N             chunk side in pixels, a multiple of --block-size (default about 2048): memory
+                        is bounded by the chunk, and a chunk is the unit of resume and of shards
+  --resume              continue a run of the same --out that did not finish, from its last complete
+                        chunk; and keep this run's partial output if it is interrupted
+  --shard I/N           compute shard I of N (from 0) into OUT's part file NAME.part-I-of-N.tif;
+                        auto/N or auto take I (and N) from SLURM_ARRAY_TASK_ID (and _COUNT),
+                        JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX; join with tilecast merge
 running
   --device D            cpu (default) | cuda (falls back to cpu with a warning when CUDA is not installed)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
@@ -64,6 +72,9 @@ const FLAGS = {
   compress: { type: 'string' },
   'queue-depth': { type: 'string' },
   workers: { type: 'string' },
+  chunk: { type: 'string' },
+  resume: { type: 'boolean' },
+  shard: { type: 'string' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -110,7 +121,7 @@ const CONFIG_KEYS: Record<string, 'string' | 'number' | 'boolean' | 'string[]' |
   model: 'string', dynamic: 'string[]', static: 'string[]', region: 'string|object', regionCrs: 'string', crsDefs: 'string[]', out: 'string',
   tile: 'number', stride: 'number', batchSize: 'number', blend: 'string|object', norm: 'string|object', layout: 'string',
   fill: 'number', outputNodata: 'number', bandNames: 'string[]', device: 'string', threads: 'number', blockSize: 'number',
-  compression: 'string', queueDepth: 'number', workers: 'number', dryRun: 'boolean',
+  compression: 'string', queueDepth: 'number', workers: 'number', chunk: 'number', resume: 'boolean', shard: 'string', dryRun: 'boolean',
 };
 
 function checkType(value: unknown, type: string): boolean {
@@ -174,6 +185,9 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   set('compression', v.compress as PredictOptions['compression']);
   set('queueDepth', number(v['queue-depth'], '--queue-depth'));
   set('workers', number(v.workers, '--workers'));
+  set('chunk', number(v.chunk, '--chunk'));
+  set('resume', v.resume);
+  set('shard', v.shard);
   set('dryRun', v['dry-run']);
   const o = { ...base, ...flags } as PredictOptions;
   // checked here for the CLI's wording; every value is checked by resolvePredictOptions
@@ -202,6 +216,12 @@ function progressPrinter(quiet: boolean): (p: Progress) => void {
   };
 }
 
+/** The command line as a shell would take it back (for the run record). */
+export function commandLine(argv: readonly string[], command = 'predict'): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
+  return ['tilecast', command, ...argv].map(quote).join(' ');
+}
+
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'run an ONNX model over a GeoJSON region of GeoTIFF inputs, write one blended GeoTIFF',
@@ -211,6 +231,7 @@ export const predictCommand: Command = {
     const { json, quiet, ...options } = predictOptionsFromArgs(argv);
     const s = await predict({
       ...options,
+      commandLine: commandLine(argv),
       signal,
       onProgress: progressPrinter(quiet || json),
       warn: (m) => process.stderr.write(`tilecast: warning: ${m}\n`),
@@ -218,15 +239,23 @@ export const predictCommand: Command = {
     if (json) {
       process.stdout.write(`${toJson(s)}\n`);
     } else if (s.dryRun) {
+      const c = s.chunks;
+      const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
+      const p = s.memory.parts;
       process.stdout.write(
-        `plan: window ${s.window.width} x ${s.window.height} at (${s.window.x}, ${s.window.y}); ${s.tiles.computed === 0 ? s.tiles.total - s.tiles.skipped : s.tiles.computed} tiles to compute, ${s.tiles.skipped} skipped (outside the region) of ${s.tiles.total}\n` +
-          `batch size ${s.batchSize}, ${s.outBands} output band(s); estimated peak memory ${(s.memory.total / 2 ** 20).toFixed(0)} MB (excluding the runtime and the model's own memory)\n`,
+        `plan: window ${s.window.width} x ${s.window.height} at (${s.window.x}, ${s.window.y}); ${s.tiles.planned} tiles to compute, ${s.tiles.skipped} skipped (outside the region) of ${s.tiles.total}\n` +
+          `chunks: ${c.across} x ${c.down} of ${c.size} px (${c.total}); ${c.tileComputations} tile computations, ${c.borderPercent.toFixed(1)} % more than tiles for the chunk borders` +
+          (c.shard ? `; shard ${c.shard.index}/${c.shard.count} computes ${c.selected} chunk(s) into ${s.out}` : '') + '\n' +
+          `batch size ${s.batchSize}, ${s.outBands} output band(s), ${s.workers} stacking thread(s); estimated peak memory ${mb(s.memory.total)}: ` +
+          `batches ${mb(p.batchBuffers)}, input blocks ${mb(p.slabs)}, model ${mb(p.model + p.outputTensors)}, blending and output ${mb(p.accumulator + p.outputBlocks)}, runtime ${mb(p.runtime)}\n`,
       );
     } else {
       const t = s.time;
+      const c = s.chunks;
       process.stdout.write(
         `wrote ${s.out}: ${s.window.width} x ${s.window.height} px, ${s.outBands} band(s)\n` +
           `tiles: ${s.tiles.computed} computed, ${s.tiles.skipped} skipped; ${s.seconds.toFixed(1)} s, ${s.tilesPerSecond.toFixed(1)} tiles/s (batch size ${s.batchSize})\n` +
+          `chunks: ${c.computed} computed${c.resumed > 0 ? `, ${c.resumed} resumed` : ''} of ${c.selected}${c.shard ? ` (shard ${c.shard.index}/${c.shard.count} of ${c.total})` : ''}\n` +
           `time waiting: read ${t.read.toFixed(1)} s, infer ${t.infer.toFixed(1)} s, blend ${t.blend.toFixed(1)} s, write ${t.write.toFixed(1)} s; ${s.blocksDecoded} input blocks decoded\n` +
           (s.nonFinite > 0 ? `warning: ${s.nonFinite} NaN/Inf model output value(s) inside the region\n` : ''),
       );

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TilecastError, UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { handleSignals } from './signals.js';
 
 export interface Command {
@@ -42,7 +43,7 @@ export async function runCli(commands: Command[], argv: string[]): Promise<numbe
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    process.stdout.write('tilecast 0.1.0\n');
+    process.stdout.write(`tilecast ${VERSION}\n`);
     return 0;
   }
   const cmd = commands.find((c) => c.name === name);
@@ -57,7 +58,7 @@ export async function runCli(commands: Command[], argv: string[]): Promise<numbe
   } catch (err) {
     const stopped = signals.exitCode();
     if (stopped !== null) {
-      process.stderr.write('tilecast: stopped; temporary files removed, an existing output left as it was\n');
+      process.stderr.write(`tilecast: stopped (exit ${stopped}); an existing output is left as it was\n`);
       return stopped;
     }
     if (err instanceof TilecastError) {

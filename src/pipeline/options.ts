@@ -10,7 +10,9 @@ import type { InferenceBackend } from '../infer/backend.js';
 import type { Layout } from '../infer/contract.js';
 import type { Norm } from '../infer/norm.js';
 import { LIMITS, checkChoice, checkInteger, maxThreads, stripUndefined } from '../options.js';
+import type { PlanChunk } from '../plan/plan.js';
 import type { Compression } from '../write/options.js';
+import { parseShard, type Shard } from './shards.js';
 import { availableParallelism } from 'node:os';
 
 /** Progress after each batch. */
@@ -78,6 +80,31 @@ export interface PredictOptions {
    * costs more than they save there).
    */
   workers?: number;
+  /**
+   * Chunk side in pixels (`--chunk`), a multiple of the block size: the window is computed chunk
+   * by chunk, which bounds memory by the chunk and is the unit of resume and sharding. Default
+   * about 2048 (DEFAULT_CHUNK rounded to the block size). The output does not depend on it.
+   */
+  chunk?: number;
+  /**
+   * Continue a run of the same output that did not finish (`--resume`), from its last complete
+   * chunk; and keep this run's partial output when it is interrupted, to resume it later. The
+   * inputs, model and options must be those of the interrupted run.
+   */
+  resume?: boolean;
+  /**
+   * Compute only shard `I` of `N` (`--shard I/N`, or `auto`/`auto/N` to read I and N from the
+   * job engine's array index): a balanced share of the chunks, written to a part file beside
+   * `out` (NAME.part-I-of-N.tif); `merge` joins the parts.
+   */
+  shard?: string | { index: number; count: number };
+  /**
+   * Reorder the chunks before they run (tests of order independence, custom schedules). It must
+   * return the same chunks. Default: row-major.
+   */
+  chunkOrder?: (chunks: readonly PlanChunk[]) => PlanChunk[];
+  /** The command line that started the run, for the provenance record (the CLI sets it). */
+  commandLine?: string;
   /** Plan and check everything, read no pixel, write nothing (`--dry-run`). */
   dryRun?: boolean;
   /** Called after each batch is blended. */
@@ -113,7 +140,9 @@ export const DEFAULT_PREDICT = {
 const COMPRESSIONS: readonly Compression[] = ['deflate', 'zstd', 'lzw', 'none'];
 
 /** PredictOptions with every default filled in and every value checked. */
-export interface ResolvedPredictOptions extends Omit<PredictOptions, 'blend'> {
+export interface ResolvedPredictOptions extends Omit<PredictOptions, 'blend' | 'shard'> {
+  shard: Shard | null;
+  resume: boolean;
   tile: number;
   stride: number;
   batchSize: number;
@@ -158,8 +187,13 @@ export function resolvePredictOptions(options: PredictOptions): ResolvedPredictO
   if (o.bandNames !== undefined && !(Array.isArray(o.bandNames) && o.bandNames.every((n) => typeof n === 'string' && n !== ''))) {
     throw new UsageError('--band-names must be a comma-separated list of names, one per model output band');
   }
+  if (o.chunk !== undefined) {
+    checkInteger(o.chunk, '--chunk', blockSize, Number.MAX_SAFE_INTEGER, `a multiple of the block size, --block-size ${blockSize}`);
+    if (o.chunk % blockSize !== 0) throw new UsageError(`--chunk must be a multiple of the block size (--block-size ${blockSize}), got ${o.chunk}`);
+  }
+  const shard = o.shard === undefined ? null : parseShard(o.shard);
   return {
-    ...o, tile, stride, batchSize, queueDepth, blockSize, threads, workers, layout, compression, device, blend, weights,
-    static: o.static ?? [],
+    ...o, tile, stride, batchSize, queueDepth, blockSize, threads, workers, layout, compression, device, blend, weights, shard,
+    resume: o.resume ?? false, static: o.static ?? [],
   };
 }

@@ -1,36 +1,35 @@
 /**
  * predict: region + inputs + model → one blended, georeferenced GeoTIFF.
  *
- *   plan ──> read/stack (batch b+1..b+depth) ──> infer (batch b, worker thread) ──> blend ──> write
+ *   setup (inputs, plan, model) ──> journal ──> chunks (stack, infer, blend) ──> write ──> rename
  *
- * Reading and stacking of the next batches overlap the model's forward pass (the model runs in a
- * worker thread; decoding runs on libuv's thread pool); blending adds tiles in plan order and
- * hands finished block rows to the streaming writer. Results are the same for every batch size
- * and queue depth: tiles are blended one at a time in plan order.
+ * The window is computed chunk by chunk (pipeline/chunks.ts); each complete chunk is made
+ * durable and recorded in the journal, so a killed run resumes where it stopped (--resume); a
+ * shard computes its share of the chunks into a part file. The output is the same for every
+ * batch size, worker count, queue depth, chunk size, order of chunks and split into shards:
+ * every pixel receives the same terms in the same order, and the file's bytes are laid out
+ * canonically.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import { planBlocks, slabFloats, type TileList } from '../batch/blocks.js';
-import { BatchFeed, feedWindow } from '../batch/feed.js';
-import { channelLayout, tileFloats } from '../batch/layout.js';
-import { BlendAccumulator } from '../blend/accumulator.js';
-import { TileMasks } from '../blend/masks.js';
-import { AbortedError, OutputError, RegionError, UsageError } from '../errors.js';
-import type { InferenceBackend, RunResult } from '../infer/backend.js';
-import { checkModelContract } from '../infer/contract.js';
-import { readNorm, type Norm } from '../infer/norm.js';
-import { openOnnx } from '../infer/onnx.js';
-import { openWorkerBackend } from '../infer/worker-backend.js';
-import { estimateMemory, makePlan, type MemoryEstimate } from '../plan/plan.js';
-import { parseRegion, regionToPixels, regionWarnings } from '../plan/region.js';
-import { BlockCache } from '../raster/block-cache.js';
-import { parseCrs, registerCrsDefinition } from '../raster/crs.js';
-import { areaKeys } from '../write/georef.js';
-import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { planBlocks, slabFloats } from '../batch/blocks.js';
+import { feedWindow } from '../batch/feed.js';
+import { tileFloats } from '../batch/layout.js';
+import { OutputError, UsageError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import { availableMemory } from '../options.js';
+import { estimateMemory, type MemoryEstimate, type PlanChunk } from '../plan/plan.js';
+import { registerCrsDefinition } from '../raster/crs.js';
+import { areaKeys } from '../write/georef.js';
 import { resolveOutputTarget, type RunInput } from '../write/target.js';
-import { closeInputs, openInputs } from './inputs.js';
+import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
+import { computeChunks, workList, type ChunkStats } from './chunks.js';
+import { closeInputs } from './inputs.js';
+import { Journal } from './journal.js';
 import { resolvePredictOptions, stackingThreads, type PredictOptions, type ResolvedPredictOptions } from './options.js';
+import { provenance, runRecord } from './provenance.js';
+import { setUp } from './setup.js';
+import { partPath, shardChunks, type Shard } from './shards.js';
 
 export { DEFAULT_PREDICT, resolvePredictOptions, type PredictOptions, type Progress } from './options.js';
 
@@ -56,197 +55,122 @@ export interface PredictSummary {
   blocksMinimum: number;
   /** Stacking threads used (0: the main thread). */
   workers: number;
+  /**
+   * The chunk grid; chunks selected (by --shard), computed by this run and resumed (complete
+   * before it); tile computations over every chunk and how many more that is than tiles (%).
+   */
+  chunks: {
+    size: number; across: number; down: number; total: number; selected: number; computed: number; resumed: number;
+    shard: Shard | null; tileComputations: number; borderPercent: number;
+  };
   /** Non-finite model outputs inside the region (reported, and written as they are). */
   nonFinite: number;
   memory: MemoryEstimate;
   warnings: string[];
 }
 
-async function loadNorm(norm: PredictOptions['norm'], props: Record<string, string>, model: string, C: number): Promise<Norm | null> {
-  if (norm === null || norm === undefined) return readNorm(props, model, C);
-  let value: unknown = norm;
-  const file = typeof norm === 'string' ? norm : '--norm';
-  if (typeof norm === 'string') {
-    try {
-      value = JSON.parse(await readFile(norm, 'utf8'));
-    } catch (err) {
-      throw new UsageError(`--norm ${norm}: cannot read it as JSON (${(err as Error).message}); expected {"mean": [${C} numbers], "std": [${C} numbers]}`);
-    }
-  }
-  const { mean, std } = value as { mean?: unknown; std?: unknown };
-  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
-  if (!ok(mean) || !ok(std)) throw new UsageError(`${file}: needs numeric arrays "mean" and "std" (--norm)`);
-  if (mean.length !== C || std.length !== C) {
-    throw new UsageError(`${file}: "mean" has ${mean.length} and "std" ${std.length} entries, expected ${C}: one per channel of a time step (dynamic bands, then static bands) (--norm)`);
-  }
-  if (std.some((s) => s <= 0)) throw new UsageError(`${file}: every "std" must be > 0 (--norm)`);
-  return { mean, std };
-}
-
 /** Run a prediction. Resolves with the summary once the output file is complete. */
 export async function predict(options: PredictOptions): Promise<PredictSummary> {
   const t0 = performance.now();
+  const started = new Date();
   const o = resolvePredictOptions(options);
-  const { stride, weights, blend } = o;
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
     options.warn?.(m);
   };
+  const out = o.shard ? partPath(o.out, o.shard) : o.out;
   // the output may not be any file the run reads: checked before anything is read
-  resolveOutputTarget(o.out, runInputs(o));
+  const target = resolveOutputTarget(out, runInputs(o));
   for (const d of o.crsDefs ?? []) registerCrsDefinition(d, '--crs-def');
 
-  const inputs = await openInputs(o.dynamic, o.static, new BlockCache({ budgetMB: 0 }));
-  let backend: InferenceBackend | undefined;
+  const { inputs, crs, plan, backend, contract, norm, layout } = await setUp(o, warn);
   let writer: GeoTiffWriter | undefined;
-  let feed: BatchFeed | undefined;
+  let journal: Journal | undefined;
   try {
     const ref = inputs.all[0]!;
-    const crs = ref.crs!;
-    // plan
-    const regionFile = typeof o.region === 'string' ? o.region : '--region';
-    let regionJson: unknown = o.region;
-    if (typeof o.region === 'string') {
-      try {
-        regionJson = await readFile(o.region, 'utf8');
-      } catch (err) {
-        throw new RegionError(`${o.region}: cannot read the region file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check --region`, { file: o.region, cause: err });
-      }
-    }
-    const region = parseRegion(regionJson, regionFile);
-    regionWarnings(region).forEach(warn);
-    const pixels = regionToPixels(region, {
-      rasterCrs: crs,
-      geoTransform: ref.geoTransform!,
-      rasterSize: { width: ref.width, height: ref.height },
-      regionCrs: o.regionCrs ? parseCrs(o.regionCrs, '--region-crs') : null,
-      rasterFile: ref.path,
-    });
-    const plan = makePlan({ width: ref.width, height: ref.height, geoTransform: ref.geoTransform!, region: pixels, tile: o.tile, stride, blockSize: o.blockSize, regionFile });
-
-    // model contract, before any tile is read
-    const T = inputs.dynamic.length;
-    const dynamicBands = inputs.dynamic[0]!.bandCount;
-    const staticBands = inputs.statics.reduce((a, s) => a + s.bandCount, 0);
-    const C = dynamicBands + staticBands;
-    const onnxOptions = { device: o.device, threads: o.threads, warn };
-    backend = o.backend ?? (o.worker === false ? await openOnnx(o.model, onnxOptions) : await openWorkerBackend(o.model, onnxOptions));
-    const contract = await checkModelContract(backend, {
-      layout: o.layout, T, C, tile: o.tile, batchSize: o.batchSize, dynamicBands, staticBands,
-      ...(o.bandNames ? { outBands: o.bandNames.length } : {}),
-    });
-    contract.warnings.forEach(warn);
     const K = contract.outBands;
     const N = contract.batchSize;
-    const norm = await loadNorm(o.norm, backend.info.props, o.model, C);
-    const layout = channelLayout(inputs.dynamic, inputs.statics, o.tile, norm, o.fill);
-    const tiles: TileList = { x: Int32Array.from(plan.tiles, (t) => t.x), y: Int32Array.from(plan.tiles, (t) => t.y) };
-    const blocks = planBlocks(layout, tiles, N, feedWindow(o.queueDepth));
-    const memory = estimateMemory(plan, {
-      tileFloats: tileFloats(layout), outBands: K, batchSize: N, queueDepth: o.queueDepth,
-      slabBytes: layout.files.reduce((a, f, i) => a + blocks.slabs[i]! * slabFloats(f) * 4, 0),
-      blockSize: o.blockSize,
-    });
-    checkMemory(memory, o, N, N * contract.inputDims.slice(1).reduce((a, d) => a * d, 1));
-    const minimumDecodes = blocks.decodes.reduce((a, d) => a + d, 0);
+    const selected = o.shard ? shardChunks(plan.chunks.list, o.shard) : plan.chunks.list;
+    const chunks = o.chunkOrder ? o.chunkOrder(selected) : selected;
+    if (chunks.length !== selected.length || new Set(chunks.map((c) => c.index)).size !== selected.length || chunks.some((c) => !selected.includes(c))) {
+      throw new UsageError('chunkOrder must return the chunks it is given, each once');
+    }
     const workers = stackingThreads(o.workers, plan.tiles.length);
-
-    const summary = (computed: number, batches: number, time: PredictSummary['time'], nonFinite: number, decoded: number, dryRun: boolean): PredictSummary => {
+    const estimate = (order: readonly PlanChunk[]) => {
+      const tiles = workList(plan, order);
+      const blocks = planBlocks(layout, tiles, N, feedWindow(o.queueDepth));
+      const memory = estimateMemory(plan, {
+        tileFloats: tileFloats(layout), outBands: K, batchSize: N, queueDepth: o.queueDepth, blockSize: o.blockSize,
+        slabBytes: layout.files.reduce((a, f, i) => a + blocks.slabs[i]! * slabFloats(f) * 4, 0),
+      });
+      return { tiles, blocks, memory };
+    };
+    let work = estimate(chunks);
+    checkMemory(work.memory, o, N, N * contract.inputDims.slice(1).reduce((a, d) => a * d, 1));
+    const summary = (stats: ChunkStats, computedChunks: number, resumed: number, dryRun: boolean): PredictSummary => {
       const seconds = (performance.now() - t0) / 1000;
       return {
-        out: o.out, dryRun, window: plan.window,
-        tiles: { total: plan.counts.total, planned: plan.tiles.length, computed, skipped: plan.counts.skipped },
-        batchSize: N, batches, outBands: K, seconds, tilesPerSecond: computed / Math.max(seconds, 1e-9), time,
-        blocksDecoded: decoded, blocksMinimum: minimumDecodes, workers, nonFinite, memory, warnings,
+        out, dryRun, window: plan.window,
+        tiles: { total: plan.counts.total, planned: plan.tiles.length, computed: stats.computed, skipped: plan.counts.skipped },
+        chunks: {
+          size: plan.chunks.size, across: plan.chunks.across, down: plan.chunks.down, total: plan.chunks.list.length,
+          selected: chunks.length, computed: computedChunks, resumed, shard: o.shard,
+          tileComputations: plan.chunks.computations,
+          borderPercent: plan.tiles.length > 0 ? (100 * (plan.chunks.computations - plan.tiles.length)) / plan.tiles.length : 0,
+        },
+        batchSize: N, batches: stats.batches, outBands: K, seconds, tilesPerSecond: stats.computed / Math.max(seconds, 1e-9), time: stats.time,
+        blocksDecoded: stats.decoded, blocksMinimum: work.blocks.decodes.reduce((a, d) => a + d, 0), workers,
+        nonFinite: stats.nonFinite, memory: work.memory, warnings,
       };
     };
+    const idle = { computed: 0, batches: 0, time: { read: 0, infer: 0, blend: 0, write: 0 }, nonFinite: 0, decoded: 0 };
     if (o.dryRun) {
-      await checkOutputFolder(o.out);
-      return summary(0, 0, { read: 0, infer: 0, blend: 0, write: 0 }, 0, 0, true);
+      await checkOutputFolder(out);
+      return summary(idle, 0, 0, true);
     }
 
-    writer = await createGeoTiffWriter(o.out, {
+    const prov = await provenance(o, plan, norm, K);
+    const metadata = { ...prov.metadata, ...(o.shard ? { TILECAST_SHARD: `${o.shard.index}/${o.shard.count}` } : {}) };
+    journal = await Journal.open(target, out, { ...prov.facts, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : 'none' }, plan.chunks.list.length, o.resume);
+    const theJournal = journal;
+    const order = chunks.filter((c) => !theJournal.done.has(c.index));
+    if (order.length < chunks.length) work = estimate(order);
+
+    writer = await createGeoTiffWriter(out, {
       width: plan.window.width, height: plan.window.height, bandCount: K, dataType: 'float32',
       geoTransform: plan.outputGeoTransform, crs, nodata: o.outputNodata,
       // a CRS without an EPSG code goes to the output as the input's own GeoKeys
       ...(crs.epsg === null && ref.rawGeoKeys ? { geoKeys: areaKeys(ref.rawGeoKeys) } : {}),
-      bandDescriptions: o.bandNames ?? [], blockSize: o.blockSize, compression: o.compression,
-      metadata: { TILECAST_MODEL: basename(o.model), TILECAST_TILE: String(o.tile), TILECAST_STRIDE: String(stride), TILECAST_BLEND: blend.kind },
+      bandDescriptions: o.bandNames ?? [], blockSize: o.blockSize, compression: o.compression, metadata,
       ...(o.signal ? { signal: o.signal } : {}),
+    }, { path: journal.files.partial, ...(journal.restore ? { restore: journal.restore } : {}), keep: o.resume });
+    const theWriter = writer;
+    const stats = await computeChunks({
+      o, plan, layout, backend, sampleDims: contract.inputDims.slice(1), outBands: K, batchSize: N, workers,
+      order, tiles: work.tiles, blocks: work.blocks, warn, t0,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.trace ? { trace: o.trace } : {}), ...(o.signal ? { signal: o.signal } : {}),
+      write: (c, rows) => theWriter.writeBlockRow(c.blockRow + rows.index, rows.data, { firstBlock: c.blockCol, blocks: Math.ceil(c.width / o.blockSize) }),
+      chunkDone: async (c) => {
+        const checkpoint = await theWriter.checkpoint();
+        failpoint('synced');
+        await theJournal.complete(c.index, checkpoint);
+      },
     });
-    const trace = o.trace ?? (() => {});
-    feed = await BatchFeed.open({ layout, tiles, batchSize: N, queueDepth: o.queueDepth, workers, blocks, trace });
-    const acc = new BlendAccumulator({ window: plan.window, tiles: plan.tiles, tile: o.tile, bands: K, weights, blockRows: o.blockSize, nodata: o.outputNodata });
-    const masks = new TileMasks(plan.region, plan.window, o.tile);
-    const time = { read: 0, infer: 0, blend: 0, write: 0 };
-    const batches = feed.batches;
-    const sampleDims = contract.inputDims.slice(1);
-    const outPerTile = K * o.tile * o.tile;
-    // two output buffers: one in the model, one being blended
-    const outputs: Float32Array[] = [new Float32Array(N * outPerTile), new Float32Array(N * outPerTile)];
-    const theFeed = feed;
-
-    // start the model on batch b as soon as it is assembled; the time it waits is the read stall
-    const startRun = async (b: number): Promise<RunResult> => {
-      const t = performance.now();
-      const batch = (await theFeed.next())!;
-      time.read += (performance.now() - t) / 1000;
-      if (o.signal?.aborted) throw new AbortedError('prediction aborted');
-      trace('infer-start', b);
-      const result = await backend!.run(batch.buffer, [batch.count, ...sampleDims], outputs.pop()!);
-      trace('infer-end', b);
-      return result;
-    };
-    let nonFiniteReported = 0;
-    let running: Promise<RunResult> | null = null;
-    try {
-      if (batches > 0) running = startRun(0);
-      for (let b = 0; b < batches; b++) {
-        let t = performance.now();
-        const result: RunResult = await running!;
-        time.infer += (performance.now() - t) / 1000;
-        theFeed.release(result.input);
-        // the model goes on with the next batch while this one is blended and written
-        running = b + 1 < batches ? startRun(b + 1) : null;
-        running?.catch(() => {}); // awaited next round; failures surface there
-        const n = Math.min(N, plan.tiles.length - b * N);
-
-        // tile by tile in plan order; a block row is written as soon as no later tile touches it
-        for (let i = 0; i < n; i++) {
-          t = performance.now();
-          const tile = plan.tiles[b * N + i]!;
-          acc.add(b * N + i, result.output.subarray(i * outPerTile, (i + 1) * outPerTile), masks.of(tile.x, tile.y));
-          const finished = [...acc.drain()];
-          time.blend += (performance.now() - t) / 1000;
-          t = performance.now();
-          for (const rows of finished) await writer.writeBlockRow(rows.index, rows.data);
-          time.write += (performance.now() - t) / 1000;
-        }
-        if (acc.nonFinite > nonFiniteReported) {
-          warn(`the model returned ${acc.nonFinite - nonFiniteReported} NaN/Inf value(s) inside the region in batch ${b + 1} (tiles ${b * N + 1}..${b * N + n}); they are written as NaN`);
-          nonFiniteReported = acc.nonFinite;
-        }
-        // the same memory comes back (a worker backend moved it to its thread and back)
-        const back = result.output;
-        outputs.push(back.buffer.byteLength - back.byteOffset >= N * outPerTile * 4 ? new Float32Array(back.buffer, back.byteOffset, N * outPerTile) : new Float32Array(N * outPerTile));
-        o.onProgress?.({ done: Math.min(plan.tiles.length, (b + 1) * N), total: plan.tiles.length, seconds: (performance.now() - t0) / 1000 });
-      }
-      const t = performance.now();
-      for (const rows of acc.drain()) await writer.writeBlockRow(rows.index, rows.data);
-      await writer.close();
-      time.write += (performance.now() - t) / 1000;
-    } finally {
-      // a failure may leave a batch in the model: let it settle before the files and the model are closed
-      if (running) await Promise.allSettled([running]);
-    }
-    return summary(plan.tiles.length, batches, time, acc.nonFinite, theFeed.decoded, false);
+    const t = performance.now();
+    await writer.close(runRecord(o, started, workers));
+    stats.time.write += (performance.now() - t) / 1000;
+    await journal.close(false);
+    return summary(stats, order.length, chunks.length - order.length, false);
   } catch (err) {
     await writer?.abort();
+    await journal?.close(o.resume);
+    if (o.resume && journal !== undefined) {
+      warn(`stopped: the complete chunks are kept in ${journal.files.partial}; run the same command with --resume to finish`);
+    }
     throw err;
   } finally {
-    await feed?.close();
-    if (!o.backend) await backend?.close();
+    if (!o.backend) await backend.close();
     await closeInputs(inputs);
   }
 }

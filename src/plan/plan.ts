@@ -25,15 +25,15 @@ export interface PlannedTile {
   y: number;
 }
 
-/** One row of output blocks. */
+/** One row of output blocks of a chunk. */
 export interface BlockRow {
   /** First raster row of the block row. */
   y: number;
   /** Rows in this block row (the last one may be shorter than the block size). */
   height: number;
   /**
-   * Index of the last tile (in plan order) that starts above the end of this block row; once it
-   * has been blended the block row is final. -1 when no tile touches it.
+   * Position in the chunk's tile list of the last tile that starts above the end of this block
+   * row; once it has been blended the block row is final. -1 when no tile touches it.
    */
   readyAfter: number;
 }
@@ -46,7 +46,40 @@ export interface BlockLayout {
   across: number;
   /** Block rows. */
   down: number;
+}
+
+/**
+ * A chunk: a rectangle of the output, aligned to output blocks, computed from every tile that
+ * touches it (in plan order) and blended into its own pixels only, so that its blocks are final
+ * when its last tile is blended. Every pixel receives the same terms in the same order whatever
+ * the chunk size: the output does not depend on it.
+ */
+export interface PlanChunk {
+  /** Position in the chunk grid, row-major. */
+  index: number;
+  /** The chunk's pixels, in raster coordinates (inside the window). */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Its first output block column and row. */
+  blockCol: number;
+  blockRow: number;
+  /** Indices into `plan.tiles` of the tiles that touch the chunk, in plan order. */
+  tiles: number[];
+  /** Its block rows, and after which of its tiles each is final. */
   rows: BlockRow[];
+}
+
+/** The chunk grid over the window. */
+export interface ChunkLayout {
+  /** Chunk side in pixels (a multiple of the block size; the last chunks may be smaller). */
+  size: number;
+  across: number;
+  down: number;
+  list: PlanChunk[];
+  /** Tile computations over all chunks: tiles on chunk borders count once per chunk they touch. */
+  computations: number;
 }
 
 export interface Plan {
@@ -76,6 +109,8 @@ export interface Plan {
   };
   /** Output block grid. */
   blocks: BlockLayout;
+  /** Chunk grid. */
+  chunks: ChunkLayout;
   /** The region in raster pixel coordinates. */
   region: Polygon[];
 }
@@ -97,9 +132,15 @@ export interface PlanInput {
   blockSize?: number;
   /** The region file, named in errors. */
   regionFile?: string;
+  /**
+   * Chunk side in pixels (`--chunk`), a multiple of the block size. Default: DEFAULT_CHUNK rounded
+   * down to a multiple of the block size (at least one block).
+   */
+  chunkSize?: number;
 }
 
 export const DEFAULT_BLOCK_SIZE = 256;
+export const DEFAULT_CHUNK = 2048;
 
 /** Tile origins along one axis of length n (relative to the window start). */
 export function axisOrigins(n: number, tile: number, stride: number): number[] {
@@ -117,6 +158,9 @@ export function makePlan(input: PlanInput): Plan {
   const stride = checkInteger(input.stride ?? Math.max(1, Math.floor(tile / 2)), '--stride', 1, tile, `at most the tile size, --tile ${tile}`);
   const blockSize = checkInteger(input.blockSize ?? DEFAULT_BLOCK_SIZE, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
   if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
+  const chunkSize = input.chunkSize ?? Math.max(blockSize, DEFAULT_CHUNK - (DEFAULT_CHUNK % blockSize));
+  checkInteger(chunkSize, '--chunk', blockSize, Number.MAX_SAFE_INTEGER, `a multiple of the block size, --block-size ${blockSize}`);
+  if (chunkSize % blockSize !== 0) throw new UsageError(`--chunk must be a multiple of the block size (--block-size ${blockSize}), got ${chunkSize}`);
   const file = input.regionFile ?? 'region';
 
   const bounds = polygonBounds(region);
@@ -166,9 +210,45 @@ export function makePlan(input: PlanInput): Plan {
     stride,
     tiles,
     counts: { total: xs.length * ys.length, kept: tiles.length, skipped: xs.length * ys.length - tiles.length, regionPixels },
-    blocks: blockLayout(window, tiles, blockSize),
+    blocks: { size: blockSize, across: Math.ceil(window.width / blockSize), down: Math.ceil(window.height / blockSize) },
+    chunks: chunkLayout(window, tiles, tile, chunkSize, blockSize),
     region,
   };
+}
+
+/** The chunk grid over the window, each chunk with the tiles that touch it. */
+export function chunkLayout(window: PixelWindow, tiles: readonly PlannedTile[], tile: number, size: number, blockSize: number): ChunkLayout {
+  const across = Math.ceil(window.width / size);
+  const down = Math.ceil(window.height / size);
+  // tiles are row-major: index the first tile of each tile row
+  const rowStarts: number[] = [];
+  for (let i = 0; i < tiles.length; i++) if (i === 0 || tiles[i]!.y !== tiles[i - 1]!.y) rowStarts.push(i);
+  rowStarts.push(tiles.length);
+  const list: PlanChunk[] = [];
+  let computations = 0;
+  for (let j = 0; j < down; j++) {
+    for (let i = 0; i < across; i++) {
+      const x = window.x + i * size;
+      const y = window.y + j * size;
+      const rect = { x, y, width: Math.min(size, window.x + window.width - x), height: Math.min(size, window.y + window.height - y) };
+      const mine: number[] = [];
+      for (let r = 0; r + 1 < rowStarts.length; r++) {
+        const ty = tiles[rowStarts[r]!]!.y;
+        if (ty >= rect.y + rect.height) break;
+        if (ty + tile <= rect.y) continue;
+        for (let k = rowStarts[r]!; k < rowStarts[r + 1]!; k++) {
+          const tx = tiles[k]!.x;
+          if (tx < rect.x + rect.width && tx + tile > rect.x) mine.push(k);
+        }
+      }
+      computations += mine.length;
+      list.push({
+        index: list.length, ...rect, blockCol: i * (size / blockSize), blockRow: j * (size / blockSize), tiles: mine,
+        rows: blockRows(rect, mine.map((k) => tiles[k]!), blockSize),
+      });
+    }
+  }
+  return { size, across, down, list, computations };
 }
 
 function extent(gt: GeoTransform, c0: number, r0: number, c1: number, r1: number): string {
@@ -185,18 +265,18 @@ export function outputGeoTransform(gt: GeoTransform, window: PixelWindow): GeoTr
   return [x, gt[1], gt[2], y, gt[4], gt[5]];
 }
 
-/** Output block rows over the window and, for each, the last tile (plan order) it waits for. */
-export function blockLayout(window: PixelWindow, tiles: readonly PlannedTile[], size: number): BlockLayout {
-  const down = Math.ceil(window.height / size);
+/** Block rows over a rectangle and, for each, the last of `tiles` (in order) it waits for. */
+export function blockRows(rect: PixelWindow, tiles: readonly PlannedTile[], size: number): BlockRow[] {
+  const down = Math.ceil(rect.height / size);
   const rows: BlockRow[] = [];
   let t = -1;
   for (let b = 0; b < down; b++) {
-    const y = window.y + b * size;
-    const h = Math.min(size, window.y + window.height - y);
+    const y = rect.y + b * size;
+    const h = Math.min(size, rect.y + rect.height - y);
     while (t + 1 < tiles.length && tiles[t + 1]!.y < y + h) t++;
     rows.push({ y, height: h, readyAfter: t });
   }
-  return { size, across: Math.ceil(window.width / size), down, rows };
+  return rows;
 }
 
 /** What `estimateMemory` needs to know beyond the plan. */

@@ -79,7 +79,7 @@ export class DiskFullError extends Error {
 }
 
 /** writev all of `bufs` at `start`, going on after a short write; a full disk is a DiskFullError. */
-async function writeAll(file: FileHandle, bufs: Uint8Array[], start: number, total: number): Promise<void> {
+export async function writeAll(file: FileHandle, bufs: Uint8Array[], start: number, total: number): Promise<void> {
   let done = 0;
   try {
     done = (await file.writev(bufs, start)).bytesWritten;

@@ -1,6 +1,7 @@
 /**
  * GDAL's PAM sidecar (`<file>.aux.xml`): where GDAL keeps what a GeoTIFF has no tag for. The
- * writer uses it for band 1's category names (class names of a class map), as GDAL itself
+ * writer uses it for metadata that describes a run rather than the pixels (so that the file's
+ * bytes depend on the pixels alone), for band 1's category names (class names of a class map), as GDAL itself
  * writes them, and for band 1's colour table with exactly as many entries as there are classes:
  * the TIFF ColorMap always has 256, and GDAL prefers the sidecar's table when there is one, so
  * QGIS's default legend then lists the classes only, named, instead of 256 entries.
@@ -8,7 +9,7 @@
  * The sidecar sits beside the path the file is opened by, which is where GDAL looks for it.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Rgb } from './palette.js';
 import { forgetTempFile, registerTempFile } from './temp-files.js';
@@ -17,8 +18,13 @@ function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** PAM XML with band 1's colour table and category names; null when there are neither. */
-export function pamXml(categoryNames: readonly string[], colorTable: readonly Rgb[] | null): string | null {
+/**
+ * PAM XML with dataset metadata items and band 1's colour table and category names; null when
+ * there is none of them.
+ */
+export function pamXml(categoryNames: readonly string[], colorTable: readonly Rgb[] | null, metadata: Readonly<Record<string, string>> = {}): string | null {
+  const items = Object.entries(metadata).map(([k, v]) => `    <MDI key="${xmlEscape(k)}">${xmlEscape(v)}</MDI>`);
+  const dataset = items.length > 0 ? `  <Metadata>\n${items.join('\n')}\n  </Metadata>\n` : '';
   const parts: string[] = [];
   if (colorTable !== null && colorTable.length > 0) {
     const entries = colorTable.map((c) => `      <Entry c1="${c[0]}" c2="${c[1]}" c3="${c[2]}" c4="255" />`);
@@ -28,8 +34,9 @@ export function pamXml(categoryNames: readonly string[], colorTable: readonly Rg
     const items = categoryNames.map((n) => (n === '' ? '      <Category />' : `      <Category>${xmlEscape(n)}</Category>`));
     parts.push(`    <CategoryNames>\n${items.join('\n')}\n    </CategoryNames>`);
   }
-  if (parts.length === 0) return null;
-  return `<PAMDataset>\n  <PAMRasterBand band="1">\n${parts.join('\n')}\n  </PAMRasterBand>\n</PAMDataset>\n`;
+  if (parts.length === 0 && dataset === '') return null;
+  const band = parts.length > 0 ? `  <PAMRasterBand band="1">\n${parts.join('\n')}\n  </PAMRasterBand>\n` : '';
+  return `<PAMDataset>\n${dataset}${band}</PAMDataset>\n`;
 }
 
 /** The sidecar of `path`: `<path>.aux.xml`. */
@@ -83,4 +90,21 @@ export class Sidecar {
     forgetTempFile(this.tempPath);
     this.written = false;
   }
+}
+
+function xmlUnescape(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
+
+/** What a sidecar `pamXml` wrote says about band 1 and the dataset (empty when there is none). */
+export async function readPam(path: string): Promise<{ colorTable: Rgb[] | null; categoryNames: string[]; metadata: Record<string, string> }> {
+  const xml = await readFile(sidecarPath(path), 'utf8').catch(() => '');
+  const table = /<ColorTable>([\s\S]*?)<\/ColorTable>/.exec(xml);
+  const colorTable = table ? [...table[1]!.matchAll(/<Entry c1="(\d+)" c2="(\d+)" c3="(\d+)"/g)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])] as Rgb) : null;
+  const names = /<CategoryNames>([\s\S]*?)<\/CategoryNames>/.exec(xml);
+  const categoryNames = names ? [...names[1]!.matchAll(/<Category\s*\/>|<Category>([\s\S]*?)<\/Category>/g)].map((m) => xmlUnescape(m[1] ?? '')) : [];
+  const metadata: Record<string, string> = {};
+  const dataset = /<PAMDataset>\s*<Metadata>([\s\S]*?)<\/Metadata>/.exec(xml);
+  for (const m of dataset?.[1]!.matchAll(/<MDI key="([^"]*)">([\s\S]*?)<\/MDI>/g) ?? []) metadata[xmlUnescape(m[1]!)] = xmlUnescape(m[2]!);
+  return { colorTable, categoryNames, metadata };
 }

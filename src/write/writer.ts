@@ -41,7 +41,7 @@ import type { Level } from './levels.js';
 import { cogLevels, level } from './levels.js';
 import type { GeoTiffWriterOptions, ResolvedWriterOptions } from './options.js';
 import { resolveWriterOptions } from './options.js';
-import { DiskFullError, OrderedAppender } from './ordered-appender.js';
+import { DiskFullError, OrderedAppender, writeAll } from './ordered-appender.js';
 import { resolveOutputTarget } from './target.js';
 import { forgetTempFile, registerTempFile } from './temp-files.js';
 import type { ImageSpec } from './tiff-entries.js';
@@ -62,6 +62,26 @@ export { DEFAULT_WRITER_OPTIONS } from './options.js';
 export type BlockData = TypedArray | readonly TypedArray[];
 
 type State = 'open' | 'closing' | 'closed' | 'aborted';
+
+/**
+ * What a temporary file holds at a checkpoint: its first `position` bytes are final, and these
+ * blocks are in them. A resumed writer truncates the file there and goes on.
+ */
+export interface WriterCheckpoint {
+  position: number;
+  /** Blocks written since the previous checkpoint: [block index (row-major), band, offset, byte count] each. */
+  blocks: [number, number, number, number][];
+}
+
+/** Where the writer keeps its temporary file, for runs that can be resumed. */
+export interface TempFileOptions {
+  /** A fixed temporary path; default a new hidden name beside the target. */
+  path?: string;
+  /** Continue the file at `path` from its checkpoints (every block they list is kept; anything after is discarded). */
+  restore?: WriterCheckpoint[];
+  /** Keep the temporary file when the writer is aborted, so that the run can be resumed. Default false. */
+  keep?: boolean;
+}
 
 const CLASSIC_LIMIT = 0xffffffff;
 
@@ -96,6 +116,9 @@ export class GeoTiffWriter {
   private aborting: Promise<void> | null = null;
   private readonly onAbort: () => void;
   private sidecarValue: Sidecar | undefined;
+  private runMetadata: Readonly<Record<string, string>> = {};
+  /** Blocks placed since the last checkpoint. */
+  private placed: [number, number, number, number][] = [];
 
   private constructor(
     path: string,
@@ -106,6 +129,7 @@ export class GeoTiffWriter {
     coder: BlockCoder,
     spec: ImageSpec,
     bigTiff: boolean,
+    private readonly temp: TempFileOptions,
   ) {
     this.path = path;
     this.target = target;
@@ -121,7 +145,15 @@ export class GeoTiffWriter {
     this.counts = new Float64Array(blocks * options.bandCount);
     this.submitted = new Uint8Array(blocks);
     this.fill = options.nodata ?? 0;
-    const start = options.cog ? 0 : headerLength(bigTiff);
+    let start = options.cog ? 0 : headerLength(bigTiff);
+    for (const cp of temp.restore ?? []) {
+      start = Math.max(start, cp.position);
+      for (const [tile, band, offset, count] of cp.blocks) {
+        this.offsets[band * blocks + tile] = offset;
+        this.counts[band * blocks + tile] = count;
+        this.submitted[tile] = 1;
+      }
+    }
     const end = options.cog || bigTiff ? Number.MAX_SAFE_INTEGER : CLASSIC_LIMIT;
     this.appender = new OrderedAppender(file!, start, options.concurrency, {
       end,
@@ -136,7 +168,7 @@ export class GeoTiffWriter {
   }
 
   /** Create the temporary file next to `path` and return a writer for it. */
-  static async create(path: string, options: GeoTiffWriterOptions): Promise<GeoTiffWriter> {
+  static async create(path: string, options: GeoTiffWriterOptions, temp: TempFileOptions = {}): Promise<GeoTiffWriter> {
     const o = resolveWriterOptions(path, options);
     if (o.signal?.aborted) throw new AbortedError(`writing ${path} was aborted before it started`);
     const georef = georefEntries(o.geoTransform, o.crs, path, o.geoKeys);
@@ -156,17 +188,26 @@ export class GeoTiffWriter {
     // a symlink is followed (the temporary file goes beside its target); a folder, device or
     // other non-regular file is refused before anything is created
     const target = resolveOutputTarget(path);
-    const tempPath = join(dirname(target), `.${basename(target)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tempPath = temp.path ?? join(dirname(target), `.${basename(target)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const restoring = temp.restore !== undefined;
     let file: FileHandle;
     try {
-      file = await open(tempPath, 'wx+');
+      file = await open(tempPath, restoring ? 'r+' : 'wx+');
     } catch (e) {
       throw outputError(e, dirname(target), path);
     }
-    registerTempFile(tempPath);
+    if (!temp.keep) registerTempFile(tempPath);
     registerTempFile(`${tempPath}.cog`);
-    const writer = new GeoTiffWriter(path, o, file, tempPath, target, new BlockCoder(codec, o.predictor, o.dataType, o.blockSize), spec, bigTiff);
-    if (!o.cog) {
+    const writer = new GeoTiffWriter(path, o, file, tempPath, target, new BlockCoder(codec, o.predictor, o.dataType, o.blockSize), spec, bigTiff, temp);
+    if (restoring) {
+      // what follows the last checkpoint was never vouched for: drop it
+      try {
+        await file.truncate(writer.appender.position);
+      } catch (e) {
+        await writer.abort();
+        throw outputError(e, dirname(target), path);
+      }
+    } else if (!o.cog) {
       try {
         await file.write(encodeHeader(bigTiff, 0), 0, headerLength(bigTiff), 0);
       } catch (e) {
@@ -208,27 +249,67 @@ export class GeoTiffWriter {
    * min(blockSize, height - blockRow*blockSize) rows (or blockSize rows; rows past the image are
    * ignored). Resolves once all its blocks were queued; the arrays may then be reused.
    */
-  async writeBlockRow(blockRow: number, data: BlockData): Promise<void> {
+  async writeBlockRow(blockRow: number, data: BlockData, part?: { firstBlock: number; blocks: number }): Promise<void> {
     const where = `writeBlockRow(${blockRow})`;
     this.checkOpen(where);
     if (!Number.isInteger(blockRow) || blockRow < 0 || blockRow >= this.blocksDown) {
       throw new UsageError(`${this.path}: ${where} is outside rows 0..${this.blocksDown - 1} of the block grid`, { file: this.path });
     }
-    const { width, blockSize: bs } = this.options;
+    const { blockSize: bs } = this.options;
+    const first = part?.firstBlock ?? 0;
+    const count = part?.blocks ?? this.blocksAcross;
+    if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 1 || first + count > this.blocksAcross) {
+      throw new UsageError(`${this.path}: ${where}: blocks ${first}..${first + count - 1} are outside columns 0..${this.blocksAcross - 1} of the block grid`, { file: this.path });
+    }
+    // the planes span the columns of these blocks only
+    const width = Math.min(count * bs, this.options.width - first * bs);
     const ch = Math.min(bs, this.options.height - blockRow * bs);
     const planes = this.planes(data, [width * ch, width * bs], where, `${width} x ${ch} (width x block-row height)`);
-    for (let c = 0; c < this.blocksAcross; c++) this.claim(c, blockRow, where);
-    for (let c = 0; c < this.blocksAcross; c++) {
-      const cw = Math.min(bs, width - c * bs);
-      await this.admit(() => this.submit(c, blockRow, planes, width, c * bs, cw, ch));
+    for (let c = first; c < first + count; c++) this.claim(c, blockRow, where);
+    for (let c = first; c < first + count; c++) {
+      const cw = Math.min(bs, this.options.width - c * bs);
+      await this.admit(() => this.submit(c, blockRow, planes, width, (c - first) * bs, cw, ch));
     }
   }
 
-  /** Finish the file and rename it to the target. On failure the temporary file is deleted. */
-  async close(): Promise<void> {
+  /**
+   * Write block (blockCol, blockRow) from bytes already encoded for this file's codec and
+   * predictor, one array per band (as another writer with the same options stored them).
+   */
+  async writeEncodedBlock(blockCol: number, blockRow: number, bands: readonly Uint8Array[]): Promise<void> {
+    const where = `writeEncodedBlock(${blockCol}, ${blockRow})`;
+    this.checkOpen(where);
+    if (bands.length !== this.options.bandCount) {
+      throw new UsageError(`${this.path}: ${where} got ${bands.length} band(s); the writer has ${this.options.bandCount}`, { file: this.path });
+    }
+    this.claim(blockCol, blockRow, where);
+    await this.admit(() => this.place(blockCol, blockRow, Promise.resolve([...bands]), () => {}));
+  }
+
+  /**
+   * Wait until every block submitted so far is in the file and on the disk (fdatasync), and say
+   * where they are: a run that is killed later can resume from here.
+   */
+  async checkpoint(): Promise<WriterCheckpoint> {
+    this.checkOpen('checkpoint()');
+    await this.admission;
+    await this.appender.drain();
+    await this.file!.datasync();
+    const blocks = this.placed;
+    this.placed = [];
+    return { position: this.appender.position, blocks };
+  }
+
+  /**
+   * Finish the file and rename it to the target. On failure the temporary file is deleted.
+   * @param runMetadata metadata items about the run that made the file (command, times): written
+   *   to the PAM sidecar, not into the file, whose bytes then depend on its pixels alone
+   */
+  async close(runMetadata?: Readonly<Record<string, string>>): Promise<void> {
     if (this.state === 'closed') return;
     if (this.closing !== null) return this.closing;
     this.checkOpen('close()');
+    this.runMetadata = runMetadata ?? {};
     this.state = 'closing';
     this.closing = this.finish();
     return this.closing;
@@ -279,11 +360,12 @@ export class GeoTiffWriter {
 
   /** The PAM sidecar with band 1's colour table and category names (see GeoTiffWriterOptions). */
   private get sidecar(): Sidecar {
-    this.sidecarValue ??= new Sidecar(this.path, pamXml(this.options.categoryNames, this.options.colorTable));
+    this.sidecarValue ??= new Sidecar(this.path, pamXml(this.options.categoryNames, this.options.colorTable, this.runMetadata));
     return this.sidecarValue;
   }
 
   private async finishPlain(): Promise<void> {
+    if (!this.inCanonicalOrder()) await this.compact();
     const big = this.big;
     const at = Math.ceil(this.appender.position / 8) * 8;
     const entries = imageEntries(this.spec, this.options.width, this.options.height, this.offsets, this.counts, big, false);
@@ -291,6 +373,62 @@ export class GeoTiffWriter {
     const file = this.file!;
     await file.write(ifd, 0, ifd.length, at);
     await file.write(encodeHeader(big, at), 0, headerLength(big), 0);
+  }
+
+  /**
+   * The canonical layout: blocks row-major, each block's bands in order, back to back from the
+   * header on. A file written block row by block row is already in it; one written in another
+   * order (chunks, a resumed run, merged parts) is rewritten into it at close, so the file's
+   * bytes depend on its pixels alone.
+   */
+  private inCanonicalOrder(): boolean {
+    const perBand = this.blocksAcross * this.blocksDown;
+    let next = headerLength(this.big);
+    for (let tile = 0; tile < perBand; tile++) {
+      for (let band = 0; band < this.options.bandCount; band++) {
+        const i = band * perBand + tile;
+        if (this.counts[i] === 0) continue;
+        if (this.offsets[i] !== next) return false;
+        next += this.counts[i]!;
+      }
+    }
+    return true;
+  }
+
+  /** Copy every block, in canonical order, into a new temporary file that replaces the current one. */
+  private async compact(): Promise<void> {
+    const perBand = this.blocksAcross * this.blocksDown;
+    const path = `${this.tempPath}.compact`;
+    registerTempFile(path);
+    const out = await open(path, 'w+'); // a leftover of a run killed while compacting is ours to replace
+    try {
+      let at = headerLength(this.big);
+      await out.write(encodeHeader(this.big, 0), 0, at, 0);
+      let buf = new Uint8Array(0);
+      for (let tile = 0; tile < perBand; tile++) {
+        this.checkAborted();
+        for (let band = 0; band < this.options.bandCount; band++) {
+          const i = band * perBand + tile;
+          const n = this.counts[i]!;
+          if (n === 0) continue;
+          if (buf.length < n) buf = new Uint8Array(n);
+          await this.file!.read(buf, 0, n, this.offsets[i]!);
+          await writeAll(out, [buf.subarray(0, n)], at, n);
+          this.offsets[i] = at;
+          at += n;
+        }
+      }
+      await this.file!.close();
+      this.file = out;
+      await rename(path, this.tempPath);
+      forgetTempFile(path);
+      this.appender.position = at;
+    } catch (e) {
+      await out.close().catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      forgetTempFile(path);
+      throw e;
+    }
   }
 
   private async finishCog(): Promise<void> {
@@ -331,7 +469,7 @@ export class GeoTiffWriter {
       await this.file.close().catch(() => undefined);
       this.file = null;
     }
-    for (const p of [this.tempPath, this.cogPath]) {
+    for (const p of this.temp.keep ? [this.cogPath] : [this.tempPath, this.cogPath]) {
       await unlink(p).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });
@@ -424,24 +562,30 @@ export class GeoTiffWriter {
       copyBlock(viewOf(this.options.dataType, raw, bs * bs), plane, stride, x0, cw, ch, bs, this.fill);
       parts.push(this.coder.encode(raw));
     }
+    this.place(col, row, Promise.all(parts), () => {
+      for (const r of raws) this.coder.give(r);
+    });
+  }
+
+  /** Append a block's encoded bands (in submission order) and record where they went. */
+  private place(col: number, row: number, parts: Promise<Uint8Array[]>, release: () => void): void {
     const perBand = this.blocksAcross * this.blocksDown;
     const tile = row * this.blocksAcross + col;
     this.appender.submit(
-      Promise.all(parts),
+      parts,
       (band, offset, length) => {
         this.offsets[band * perBand + tile] = offset;
         this.counts[band * perBand + tile] = length;
+        this.placed.push([tile, band, offset, length]);
       },
-      () => {
-        for (const r of raws) this.coder.give(r);
-      },
+      release,
     );
   }
 }
 
 /** Create a writer; see GeoTiffWriter. */
-export function createGeoTiffWriter(path: string, options: GeoTiffWriterOptions): Promise<GeoTiffWriter> {
-  return GeoTiffWriter.create(path, options);
+export function createGeoTiffWriter(path: string, options: GeoTiffWriterOptions, temp: TempFileOptions = {}): Promise<GeoTiffWriter> {
+  return GeoTiffWriter.create(path, options, temp);
 }
 
 function copyBlock(dst: TypedArray, src: TypedArray, stride: number, x0: number, cw: number, ch: number, bs: number, fill: number): void {
@@ -487,7 +631,7 @@ function code(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-function outputError(e: unknown, folder: string, path: string, estimate?: number): OutputError {
+export function outputError(e: unknown, folder: string, path: string, estimate?: number): OutputError {
   const code = (e as NodeJS.ErrnoException)?.code;
   const reason =
     code === 'ENOENT'

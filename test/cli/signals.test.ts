@@ -5,8 +5,8 @@
  * still leaves nothing behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,10 +23,10 @@ let big: string;
 let runs = 0;
 
 before(async () => {
-  // long enough that every run is still going when it is signalled: ~9000 tiles of one per batch
-  scene = await makeScene({ width: 400, height: 400, T: 2, seed: 9 });
+  // long enough that every run is still going when it is signalled: ~35000 tiles of one per batch
+  scene = await makeScene({ width: 800, height: 800, T: 2, seed: 9 });
   const model = scene.write('identity.onnx', identityModel({ T: scene.T, C: scene.C, channels: [[0, 0]] }));
-  const region = scene.write('region.geojson', JSON.stringify(utmPolygon([[[0, 0], [400, 0], [400, 400], [0, 400], [0, 0]]])));
+  const region = scene.write('region.geojson', JSON.stringify(utmPolygon([[[0, 0], [800, 0], [800, 800], [0, 800], [0, 0]]])));
   predictArgs = ['predict', '--model', model, '--dynamic', ...scene.dynamic, '--static', ...scene.static, '--region', region,
     '--region-crs', 'EPSG:32633', '--tile', '32', '--stride', '4', '--batch-size', '1'];
   // a 2048² float32 raster of noise for convert (deflate level 9 of noise takes seconds)
@@ -51,7 +51,7 @@ async function signalled(args: string[], dir: string, signals: NodeJS.Signals[],
   let running = true;
   void exited.then(() => (running = false));
   const deadline = Date.now() + 60_000;
-  while (running && !readdirSync(dir).some((f) => f.includes('tilecast-tmp')) && Date.now() < deadline) await sleep(5);
+  while (running && !readdirSync(dir).some((f) => f.includes('.tilecast-')) && Date.now() < deadline) await sleep(5);
   assert.ok(running, `the command ended before it could be signalled: ${err}`);
   for (const [i, s] of signals.entries()) {
     if (i > 0) await sleep(gap);
@@ -86,6 +86,31 @@ describe('predict stops cleanly on every signal a scheduler sends', () => {
     assert.equal(r.code, 130, r.err);
     assert.deepEqual(readdirSync(dir), ['out.tif']);
     assert.equal(readFileSync(out, 'utf8'), 'the previous output');
+  });
+});
+
+describe('with --resume, a signal keeps what is complete for the next run', () => {
+  test('SIGTERM mid-run: exit 143, the partial output and journal stay; --resume finishes it', async () => {
+    const dir = join(scene.dir, `signal-${runs++}`);
+    mkdirSync(dir);
+    const out = join(dir, 'out.tif');
+    const args = [...predictArgs.map((a) => (a === '4' ? '16' : a)), '--chunk', '256', '--out', out, '--resume'];
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const journal = join(dir, '.out.tif.tilecast-journal');
+    const deadline = Date.now() + 60_000;
+    // wait for two complete chunks in the journal
+    while (Date.now() < deadline && (!existsSync(journal) || readFileSync(journal, 'utf8').split('\n').length < 4)) await sleep(5);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143, err);
+    assert.deepEqual(readdirSync(dir).sort(), ['.out.tif.tilecast-journal', '.out.tif.tilecast-partial']);
+    const done = readFileSync(journal, 'utf8').trim().split('\n').length - 1;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--json', '--quiet'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).chunks.resumed, done);
+    assert.deepEqual(readdirSync(dir).sort(), ['out.tif', 'out.tif.aux.xml']);
   });
 });
 

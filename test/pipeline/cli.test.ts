@@ -56,7 +56,7 @@ describe('tilecast predict', () => {
     assert.deepEqual(s.window, regionWindow([POLYGON], scene.width, scene.height));
     assert.ok(s.tiles.computed > 0 && s.tiles.computed === s.tiles.total - s.tiles.skipped);
     assert.equal(s.nonFinite, 0);
-    assert.deepEqual(readdirSync(d), ['cli.tif']);
+    assert.deepEqual(readdirSync(d).sort(), ['cli.tif', 'cli.tif.aux.xml']);
     const lib = join(d, 'lib.tif');
     await predict({
       model, dynamic: scene.dynamic, static: scene.static, region, regionCrs: 'EPSG:32633', out: lib,
@@ -121,7 +121,7 @@ describe('tilecast predict', () => {
     assert.equal(s.tiles.total, origins(w.width, 32, 32).length * origins(w.height, 32, 32).length, 'stride 32 from the flag');
     assert.ok(!existsSync(fromConfig));
     assert.deepEqual((await readOutput(fromFlag)).bandDescriptions, ['a', 'b'], '--band-names from the config');
-    assert.deepEqual(readdirSync(d).sort(), ['from-flag.tif', 'run.json']);
+    assert.deepEqual(readdirSync(d).sort(), ['from-flag.tif', 'from-flag.tif.aux.xml', 'run.json']);
 
     const bad = join(d, 'bad.json');
     writeFileSync(bad, '[1, 2]');
@@ -152,7 +152,8 @@ describe('tilecast predict', () => {
     const w = regionWindow([POLYGON], scene.width, scene.height);
     assert.equal(s.tiles.total, origins(w.width, 32, 16).length * origins(w.height, 32, 16).length);
     assert.match(r.out, new RegExp(`^plan: window ${w.width} x ${w.height} at \\(${w.x}, ${w.y}\\); ${s.tiles.total - s.tiles.skipped} tiles to compute, ${s.tiles.skipped} skipped \\(outside the region\\) of ${s.tiles.total}\\n`));
-    assert.match(r.out, /batch size 16, 2 output band\(s\); estimated peak memory \d+ MB/);
+    assert.match(r.out, /batch size 16, 2 output band\(s\), 0 stacking thread\(s\); estimated peak memory \d+ MB: batches \d+ MB, input blocks \d+ MB/);
+    assert.match(r.out, /^chunks: 1 x 1 of 2048 px \(1\); \d+ tile computations, 0.0 % more than tiles for the chunk borders$/m);
     assert.deepEqual(readdirSync(d), []);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RegionError, UsageError } from '../../src/errors.js';
 import type { Polygon, Ring } from '../../src/plan/geometry.js';
-import { axisOrigins, blockLayout, estimateMemory, makePlan, type Plan, type PlanInput } from '../../src/plan/plan.js';
+import { axisOrigins, blockRows, estimateMemory, makePlan, type Plan, type PlanInput } from '../../src/plan/plan.js';
 import { parseRegion, regionToPixels } from '../../src/plan/region.js';
 import { crsFromEpsg } from '../../src/raster/crs.js';
 import { RegionMask } from '../../src/raster/mask.js';
@@ -166,26 +166,42 @@ test('the plan is a plain value: JSON round trip is lossless', () => {
   assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
 });
 
-test('block layout: rows cover the window; readyAfter is the last tile starting above the row end', () => {
+test('chunks tile the window on block boundaries; each lists exactly the tiles that touch it, and its rows are final after the last one starting above them', () => {
   const rnd = mulberry32(11);
   for (let trial = 0; trial < 100; trial++) {
-    const p = plan([[rect(rnd() * 30, rnd() * 30, 40 + rnd() * 60, 40 + rnd() * 40)]], { tile: 4 + Math.floor(rnd() * 20), stride: 4, blockSize: 16 * (1 + Math.floor(rnd() * 3)) });
-    const b = p.blocks;
-    assert.equal(b.across, Math.ceil(p.window.width / b.size));
-    assert.equal(b.down, b.rows.length);
-    assert.equal(b.rows.reduce((a, r) => a + r.height, 0), p.window.height);
-    let y = p.window.y;
-    for (const row of b.rows) {
-      assert.equal(row.y, y);
-      y += row.height;
-      let last = -1;
-      p.tiles.forEach((t, i) => {
-        if (t.y < row.y + row.height) last = i;
-      });
-      assert.equal(row.readyAfter, last);
+    const blockSize = 16 * (1 + Math.floor(rnd() * 3));
+    const chunkSize = blockSize * (1 + Math.floor(rnd() * 4));
+    const p = plan([[rect(rnd() * 30, rnd() * 30, 40 + rnd() * 60, 40 + rnd() * 40)]], { tile: 4 + Math.floor(rnd() * 20), stride: 4, blockSize, chunkSize });
+    const { size, across, down, list } = p.chunks;
+    assert.equal(size, chunkSize);
+    assert.equal(p.blocks.across, Math.ceil(p.window.width / blockSize));
+    assert.equal(across, Math.ceil(p.window.width / size));
+    assert.equal(down, Math.ceil(p.window.height / size));
+    assert.equal(list.reduce((a, c) => a + c.width * c.height, 0), p.window.width * p.window.height, 'the chunks cover the window once');
+    let computations = 0;
+    for (const c of list) {
+      assert.equal((c.x - p.window.x) % blockSize, 0);
+      assert.equal(c.blockCol * blockSize, c.x - p.window.x);
+      assert.equal(c.blockRow * blockSize, c.y - p.window.y);
+      const touching = p.tiles.flatMap((t, i) => (t.x < c.x + c.width && t.x + p.tile > c.x && t.y < c.y + c.height && t.y + p.tile > c.y ? [i] : []));
+      assert.deepEqual(c.tiles, touching);
+      computations += touching.length;
+      assert.equal(c.rows.reduce((a, r) => a + r.height, 0), c.height);
+      let y = c.y;
+      for (const row of c.rows) {
+        assert.equal(row.y, y);
+        y += row.height;
+        let last = -1;
+        c.tiles.forEach((k, i) => {
+          if (p.tiles[k]!.y < row.y + row.height) last = i;
+        });
+        assert.equal(row.readyAfter, last);
+      }
     }
+    assert.equal(p.chunks.computations, computations);
   }
-  assert.deepEqual(blockLayout({ x: 0, y: 0, width: 5, height: 5 }, [], 16).rows, [{ y: 0, height: 5, readyAfter: -1 }]);
+  assert.deepEqual(blockRows({ x: 0, y: 0, width: 5, height: 5 }, [], 16), [{ y: 0, height: 5, readyAfter: -1 }]);
+  assert.throws(() => plan([[rect(0, 0, 50, 50)]], { blockSize: 16, chunkSize: 40 }), (e: unknown) => e instanceof UsageError && /^--chunk must be a multiple of the block size \(--block-size 16\), got 40$/.test(e.message));
 });
 
 test('memory estimate follows its formula and does not grow with the window height', () => {
