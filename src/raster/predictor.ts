@@ -36,7 +36,7 @@ export function toSamples(
   // Own an aligned copy: decoders may hand back views at odd offsets or shared memory.
   let buf: Uint8Array = bytes.byteOffset % size === 0 && bytes.length >= n * size ? bytes.subarray(0, n * size) : copy(bytes, n * size);
   if (predictor === 3) {
-    buf = undoFloatPredictor(buf, size, width * spp, rows);
+    buf = undoFloatPredictor(buf, size, width, rows, spp);
   } else {
     if (!littleEndian && size > 1) swapBytes(buf, size);
   }
@@ -70,13 +70,18 @@ function undoHorizontal(a: { [i: number]: number }, width: number, rows: number,
   }
 }
 
-/** TIFF TN3: undo byte differencing per row, then regather the byte planes into samples. */
-function undoFloatPredictor(b: Uint8Array, size: number, samplesPerRow: number, rows: number): Uint8Array {
+/**
+ * TIFF TN3: undo the byte differencing of each row, then regather the byte planes into samples.
+ * As in libtiff, a byte is differenced against the same byte of the previous pixel: the stride is
+ * the samples per pixel, not 1.
+ */
+function undoFloatPredictor(b: Uint8Array, size: number, width: number, rows: number, spp: number): Uint8Array {
+  const samplesPerRow = width * spp;
   const rowBytes = samplesPerRow * size;
   const out = new Uint8Array(b.length);
   for (let r = 0; r < rows; r++) {
     const o = r * rowBytes;
-    for (let i = o + 1, end = o + rowBytes; i < end; i++) b[i] = (b[i]! + b[i - 1]!) & 0xff;
+    for (let i = o + spp, end = o + rowBytes; i < end; i++) b[i] = (b[i]! + b[i - spp]!) & 0xff;
     for (let s = 0; s < samplesPerRow; s++) {
       for (let k = 0; k < size; k++) {
         // plane k holds byte k counted from the most significant; the host is little-endian
