@@ -1,7 +1,9 @@
 /**
  * TIFF / BigTIFF header and IFD parsing, with every size checked against the file before anything
  * is allocated. (geotiff.js's own parser allocates a tag's array from the count the file claims,
- * which lets a 158-byte file exhaust the heap; this one refuses instead.)
+ * which lets a 158-byte file exhaust the heap; this one refuses instead.) Only the tags tilecast
+ * reads are decoded, and the first IFD's are checked against the field types TIFF 6 and BigTIFF
+ * allow for them.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
@@ -40,17 +42,70 @@ export const TAG = {
   LercParameters: 50674,
 } as const;
 
+const TAG_NAMES = new Map<number, string>(Object.entries(TAG).map(([name, tag]) => [tag, name]));
+
 /** Bytes per value of each TIFF field type (1..18). */
 const TYPE_SIZE: Record<number, number> = {
   1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8,
 };
+
+const TYPE_NAMES: Record<number, string> = {
+  1: 'BYTE', 2: 'ASCII', 3: 'SHORT', 4: 'LONG', 5: 'RATIONAL', 6: 'SBYTE', 7: 'UNDEFINED', 8: 'SSHORT',
+  9: 'SLONG', 10: 'SRATIONAL', 11: 'FLOAT', 12: 'DOUBLE', 13: 'IFD', 16: 'LONG8', 17: 'SLONG8', 18: 'IFD8',
+};
+
+// Field types each tag may have, in a classic TIFF and in a BigTIFF. Unsigned integers may be
+// stored in any unsigned width (libtiff reads them so); 64-bit types exist only in BigTIFF. Strip
+// and tile offsets and byte counts are SHORT, LONG or LONG8 (and SLONG8, which some writers use):
+// the only types libtiff reads them as when GDAL loads them on demand.
+interface Kinds { classic: number[]; big: number[] }
+const UINT: Kinds = { classic: [1, 3, 4], big: [1, 3, 4, 16] };
+const OFFSET: Kinds = { classic: [3, 4], big: [3, 4, 16, 17] };
+const REAL: Kinds = { classic: [1, 3, 4, 5, 6, 8, 9, 10, 11, 12], big: [1, 3, 4, 5, 6, 8, 9, 10, 11, 12, 16, 17] };
+const ASCII: Kinds = { classic: [2], big: [2] };
+const BYTES: Kinds = { classic: [7], big: [7] };
+const FIELD_TYPES: Record<number, Kinds> = {
+  [TAG.NewSubfileType]: UINT, [TAG.ImageWidth]: UINT, [TAG.ImageLength]: UINT, [TAG.BitsPerSample]: UINT,
+  [TAG.Compression]: UINT, [TAG.Photometric]: UINT, [TAG.StripOffsets]: OFFSET, [TAG.SamplesPerPixel]: UINT,
+  [TAG.RowsPerStrip]: UINT, [TAG.StripByteCounts]: OFFSET, [TAG.PlanarConfiguration]: UINT, [TAG.Predictor]: UINT,
+  [TAG.TileWidth]: UINT, [TAG.TileLength]: UINT, [TAG.TileOffsets]: OFFSET, [TAG.TileByteCounts]: OFFSET,
+  [TAG.ExtraSamples]: UINT, [TAG.SampleFormat]: UINT, [TAG.JPEGTables]: BYTES, [TAG.YCbCrSubSampling]: UINT,
+  [TAG.ModelPixelScale]: REAL, [TAG.ModelTiepoint]: REAL, [TAG.ModelTransformation]: REAL,
+  [TAG.GeoKeyDirectory]: UINT, [TAG.GeoDoubleParams]: REAL, [TAG.GeoAsciiParams]: ASCII,
+  [TAG.GdalMetadata]: ASCII, [TAG.GdalNodata]: ASCII, [TAG.LercParameters]: UINT,
+};
+const BIG_TYPES = [16, 17, 18];
+/** Tags that hold exactly one value. */
+const SCALAR: readonly number[] = [
+  TAG.NewSubfileType, TAG.ImageWidth, TAG.ImageLength, TAG.Compression, TAG.Photometric, TAG.SamplesPerPixel,
+  TAG.RowsPerStrip, TAG.PlanarConfiguration, TAG.Predictor, TAG.TileWidth, TAG.TileLength,
+];
 
 export type TagValue = number[] | string | Uint8Array;
 
 export interface Ifd {
   /** Byte offset of this IFD in the file. */
   offset: number;
+  /** Values of the tags tilecast reads (other tags are skipped). */
   tags: Map<number, TagValue>;
+  /** Field type of every entry, read or not. */
+  types: Map<number, number>;
+}
+
+/** A tag's name and number, e.g. "ImageWidth (256)". */
+export function tagName(tag: number): string {
+  return `${TAG_NAMES.get(tag) ?? 'tag'} (${tag})`;
+}
+
+/** A field type's name and number, e.g. "DOUBLE (12)". */
+export function typeName(type: number): string {
+  return `${TYPE_NAMES[type] ?? 'unknown type'} (${type})`;
+}
+
+/** A list of values for a one-line message: all of a short list, the count and the first few of a long one. */
+export function summarise(values: readonly (number | string)[], max = 6): string {
+  if (values.length <= max) return values.join(', ');
+  return `${values.length} values: ${values.slice(0, max - 2).join(', ')}, …`;
 }
 
 export interface TiffHeader {
@@ -96,6 +151,8 @@ export async function readTiffHeader(fh: FileHandle, file: string): Promise<Tiff
     first = le ? head.readUInt32LE(4) : head.readUInt32BE(4);
   } else if (magic === 43) {
     if (head.length < 16) throw new InputError(`${file}: truncated BigTIFF header`, { file });
+    const offsetSize = le ? head.readUInt16LE(4) : head.readUInt16BE(4);
+    if (offsetSize !== 8) throw new InputError(`${file}: BigTIFF header gives offsets of ${offsetSize} bytes, expected 8; the file is damaged`, { file });
     bigTiff = true;
     first = Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8));
   } else {
@@ -104,21 +161,47 @@ export async function readTiffHeader(fh: FileHandle, file: string): Promise<Tiff
 
   const ifds: Ifd[] = [];
   const seen = new Set<number>();
+  // Tag data of a valid file lies in distinct parts of it; twice the file (plus some slack for
+  // writers that share arrays between IFDs) bounds what a damaged header makes us decode.
+  const budget = { bytes: 2 * fileSize + (1 << 20) };
   let next = first;
   while (next !== 0) {
     if (seen.has(next)) throw new InputError(`${file}: IFD chain loops back to offset ${next}; the file is damaged`, { file });
     if (ifds.length >= MAX_IFDS) throw new InputError(`${file}: more than ${MAX_IFDS} IFDs; the file is damaged`, { file });
     seen.add(next);
-    const ifd = await readIfd(fh, file, next, le, bigTiff, fileSize);
+    const ifd = await readIfd(fh, file, next, le, bigTiff, fileSize, budget);
     ifds.push(ifd.ifd);
     next = ifd.next;
   }
   if (ifds.length === 0) throw new InputError(`${file}: TIFF has no image (first IFD offset is 0)`, { file });
+  checkFieldTypes(ifds[0]!, file, bigTiff);
   return { littleEndian: le, bigTiff, fileSize, ifds };
 }
 
+/**
+ * Every tag tilecast reads from the image's IFD has a field type TIFF 6 / BigTIFF allows for it,
+ * and scalar tags hold one value; otherwise an InputError naming the tag and what was found.
+ */
+function checkFieldTypes(ifd: Ifd, file: string, bigTiff: boolean): void {
+  for (const [tag, type] of ifd.types) {
+    const kinds = FIELD_TYPES[tag];
+    if (kinds === undefined) continue;
+    const allowed = bigTiff ? kinds.big : kinds.classic;
+    if (!allowed.includes(type)) {
+      const want = allowed.map((t) => TYPE_NAMES[t]).join(' or ');
+      const why = !bigTiff && BIG_TYPES.includes(type) ? ' (a BigTIFF-only type in a classic TIFF)' : '';
+      throw new InputError(`${file}: tag ${tagName(tag)} has field type ${typeName(type)}${why}, expected ${want}; the file is damaged`, { file });
+    }
+    const v = ifd.tags.get(tag);
+    const count = typeof v === 'string' ? 1 : v?.length ?? 0;
+    if (count === 0 || (SCALAR.includes(tag) && count !== 1)) {
+      throw new InputError(`${file}: tag ${tagName(tag)} holds ${count} values, expected ${SCALAR.includes(tag) ? 'one' : 'at least one'}; the file is damaged`, { file });
+    }
+  }
+}
+
 async function readIfd(
-  fh: FileHandle, file: string, offset: number, le: boolean, big: boolean, fileSize: number,
+  fh: FileHandle, file: string, offset: number, le: boolean, big: boolean, fileSize: number, budget: { bytes: number },
 ): Promise<{ ifd: Ifd; next: number }> {
   const countSize = big ? 8 : 2;
   const entrySize = big ? 20 : 12;
@@ -138,16 +221,19 @@ async function readIfd(
   const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
 
   const tags = new Map<number, TagValue>();
+  const types = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const e = i * entrySize;
     const tag = u16(dir, e);
     const type = u16(dir, e + 2);
+    if (!TAG_NAMES.has(tag) || types.has(tag)) continue; // a tag tilecast does not read (or a duplicate: the first counts)
+    types.set(tag, type);
     const count = big ? u64(dir, e + 4) : u32(dir, e + 4);
     const size = TYPE_SIZE[type];
-    if (size === undefined) continue; // unknown field type: TIFF says skip it
+    if (size === undefined) continue; // unknown field type: TIFF says skip it (checkFieldTypes refuses it)
     const bytes = count * size;
     if (bytes > MAX_TAG_BYTES || bytes > fileSize) {
-      throw new InputError(`${file}: tag ${tag} claims ${count} values (${bytes} bytes) in a ${fileSize}-byte file; the file is damaged`, { file });
+      throw new InputError(`${file}: tag ${tagName(tag)} claims ${count} values (${bytes} bytes) in a ${fileSize}-byte file; the file is damaged`, { file });
     }
     let data: Buffer;
     const valueAt = e + (big ? 12 : 8);
@@ -156,7 +242,11 @@ async function readIfd(
     } else {
       const at = big ? u64(dir, valueAt) : u32(dir, valueAt);
       if (at + bytes > fileSize) {
-        throw new InputError(`${file}: tag ${tag} data (${bytes} bytes at offset ${at}) runs past the end of the file (${fileSize} bytes); the file is truncated or damaged`, { file });
+        throw new InputError(`${file}: tag ${tagName(tag)} data (${bytes} bytes at offset ${at}) runs past the end of the file (${fileSize} bytes); the file is truncated or damaged`, { file });
+      }
+      budget.bytes -= bytes;
+      if (budget.bytes < 0) {
+        throw new InputError(`${file}: the IFDs' tag data add up to more than twice the file's ${fileSize} bytes; the file is damaged`, { file });
       }
       data = await readAt(fh, at, bytes);
     }
@@ -164,7 +254,7 @@ async function readIfd(
   }
   const nextAt = n * entrySize;
   const next = big ? u64(dir, nextAt) : u32(dir, nextAt);
-  return { ifd: { offset, tags }, next };
+  return { ifd: { offset, tags, types }, next };
 }
 
 function decodeValues(b: Buffer, type: number, count: number, le: boolean): TagValue {
