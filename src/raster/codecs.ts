@@ -1,19 +1,24 @@
 /**
- * Block decompression by TIFF compression code. Deflate and zstd are decoded here with a bound on
- * the output size (node:zlib runs on libuv's thread pool, so several blocks inflate in parallel);
- * LZW, PackBits, JPEG and LERC use geotiff.js's decoders; WebP uses libwebp compiled to wasm.
- * Predictors are undone by the caller (src/raster/predictor.ts), not here.
+ * Block decompression by TIFF compression code. Every decoder's output is bounded by the block's
+ * size and must be exactly that size: a stream that ends early, has bytes after its end, or
+ * decodes to any other size throws a CodecError. Deflate runs on libuv's thread pool (node:zlib),
+ * zstd and WebP in wasm, LZW and PackBits here, JPEG in libjpeg-turbo's wasm, LERC in the `lerc`
+ * package. Predictors are undone by the caller (src/raster/predictor.ts), not here.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { inflate, inflateSync } from 'node:zlib';
-import { getDecoder } from 'geotiff';
+import { inflate, type ZlibOptions } from 'node:zlib';
 import { ZSTDDecoder } from 'zstddec';
+import { CodecError, describeThrown } from './codec-error.js';
+import { decodeJpeg } from './jpeg.js';
+import { decodeLerc } from './lerc.js';
+import { lzwDecode } from './lzw.js';
+import { packBitsDecode } from './packbits.js';
+import type { DataType } from './types.js';
 import { UnsupportedError } from '../errors.js';
-import { swapBytes } from './predictor.js';
 
-const inflateAsync = promisify(inflate);
+const inflateAsync = promisify(inflate) as unknown as (b: Uint8Array, o: ZlibOptions & { info: true }) => Promise<{ buffer: Buffer; engine: { bytesWritten: number } }>;
 
 /** Compression names as GDAL reports them in IMAGE_STRUCTURE. */
 export const COMPRESSION_NAMES: Record<number, string> = {
@@ -23,6 +28,14 @@ export const COMPRESSION_NAMES: Record<number, string> = {
 };
 
 const SUPPORTED = new Set([1, 5, 7, 8, 32946, 32773, 34887, 50000, 50001]);
+
+/**
+ * How many times its compressed size a block can decode to, for the codecs where that is bounded
+ * (deflate 1032:1, LZW < 2048:1 within one table, PackBits 64:1, zstd < 32768:1 with RLE blocks):
+ * a header claiming more is damaged, and is refused before the output is allocated. JPEG, WebP and
+ * LERC state the block's size in their own header, which is checked before decoding instead.
+ */
+export const MAX_EXPANSION: Record<number, number> = { 1: 1, 5: 2048, 8: 1032, 32946: 1032, 32773: 64, 50000: 32768 };
 
 export function compressionName(code: number): string {
   return COMPRESSION_NAMES[code] ?? `code ${code}`;
@@ -39,6 +52,11 @@ export function checkCompression(code: number, file: string): void {
   }
 }
 
+/** Whether libtiff (and so GDAL) applies the Predictor tag with this compression: LZW, deflate, zstd. */
+export function usesPredictor(code: number): boolean {
+  return code === 5 || code === 8 || code === 32946 || code === 50000;
+}
+
 /** What a decoder needs to know about the block layout. */
 export interface BlockLayout {
   width: number;
@@ -50,25 +68,32 @@ export interface BlockLayout {
   littleEndian: boolean;
   /** Float samples: LERC's invalid pixels become NaN, as GDAL reads them. */
   float: boolean;
+  /** Sample type (LERC checks it against its header); derived from bitsPerSample/float when absent. */
+  dataType?: DataType;
+  /** Pixel-interleaved, last sample an unassociated alpha (ExtraSamples 2): LERC may keep it as its mask. */
+  unassociatedAlpha?: boolean;
+  /** TIFF Photometric: 6 (YCbCr) asks the JPEG decoder for RGB, as GDAL does. */
+  photometric?: number;
+  /** YCbCrSubSampling (default 2, 2): what a YCbCr JPEG stream's first component must be sampled at. */
+  ycbcrSubsampling?: readonly [number, number];
   jpegTables?: Uint8Array;
   lercParameters?: number[];
 }
 
-let zstd: ZSTDDecoder | undefined;
-let zstdReady: Promise<void> | undefined;
-async function zstdDecoder(): Promise<ZSTDDecoder> {
-  if (!zstd) {
-    zstd = new ZSTDDecoder();
-    zstdReady = zstd.init();
-  }
-  await zstdReady;
+let zstd: Promise<ZSTDDecoder> | undefined;
+function zstdDecoder(): Promise<ZSTDDecoder> {
+  zstd ??= (async () => {
+    const z = new ZSTDDecoder();
+    await z.init();
+    return z;
+  })();
   return zstd;
 }
 
 interface ImageDataLike { data: Uint8ClampedArray; width: number; height: number }
-let webpDecode: ((b: ArrayBuffer) => Promise<ImageDataLike>) | undefined;
-async function webpDecoder(): Promise<(b: ArrayBuffer) => Promise<ImageDataLike>> {
-  if (!webpDecode) {
+let webpDecode: Promise<(b: ArrayBuffer) => Promise<ImageDataLike>> | undefined;
+function webpDecoder(): Promise<(b: ArrayBuffer) => Promise<ImageDataLike>> {
+  webpDecode ??= (async () => {
     // libwebp's emscripten glue builds an ImageData, which Node lacks.
     const g = globalThis as { ImageData?: unknown };
     g.ImageData ??= class {
@@ -79,31 +104,9 @@ async function webpDecoder(): Promise<(b: ArrayBuffer) => Promise<ImageDataLike>
     const wasm = readFileSync(require.resolve('@jsquash/webp/codec/dec/webp_dec.wasm'));
     const wasmApi = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<never> } }).WebAssembly;
     await mod.init(await wasmApi.compile(wasm));
-    webpDecode = mod.default as unknown as (b: ArrayBuffer) => Promise<ImageDataLike>;
-  }
+    return mod.default as unknown as (b: ArrayBuffer) => Promise<ImageDataLike>;
+  })();
   return webpDecode;
-}
-
-type GeotiffDecoder = { decodeBlock(b: ArrayBuffer): ArrayBuffer | Promise<ArrayBuffer> };
-const geotiffDecoders = new Map<string, Promise<GeotiffDecoder>>();
-function geotiffDecoder(code: number, layout: BlockLayout): Promise<GeotiffDecoder> {
-  const key = `${code}:${layout.width}:${layout.height}:${layout.bitsPerSample}:${layout.samplesPerBlock}:${layout.planar}`;
-  let d = geotiffDecoders.get(key);
-  // JPEG and LERC decoders carry per-file tables: never share them between files.
-  if (!d || code === 7 || code === 34887) {
-    d = getDecoder(code, {
-      tileWidth: layout.width,
-      tileHeight: layout.height,
-      predictor: 1,
-      bitsPerSample: new Array(layout.samplesPerBlock).fill(layout.bitsPerSample),
-      planarConfiguration: layout.planar,
-      samplesPerPixel: layout.samplesPerBlock,
-      JPEGTables: layout.jpegTables,
-      LercParameters: layout.lercParameters,
-    } as never) as unknown as Promise<GeotiffDecoder>;
-    if (code !== 7 && code !== 34887) geotiffDecoders.set(key, d);
-  }
-  return d;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -111,68 +114,155 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 /**
- * Decompress one block. `expectedBytes` bounds the output: decoders that could be made to
- * allocate more (deflate, zstd) are stopped there. Returns the raw sample bytes in file order.
+ * Decompress one block to `expectedBytes` bytes (the full block), or to `shortBytes` when given
+ * (a last strip that holds only the rows inside the image; libtiff accepts both). Returns the raw
+ * sample bytes in file order; any other outcome throws a CodecError.
  */
-export async function decompress(code: number, bytes: Uint8Array, expectedBytes: number, layout: BlockLayout): Promise<Uint8Array> {
+export async function decompress(code: number, bytes: Uint8Array, expectedBytes: number, layout: BlockLayout, shortBytes = expectedBytes): Promise<Uint8Array> {
+  const out = await decode(code, bytes, expectedBytes, layout, shortBytes);
+  if (out.length !== expectedBytes && out.length !== shortBytes) {
+    const want = shortBytes === expectedBytes ? `${expectedBytes}` : `${shortBytes} or ${expectedBytes}`;
+    throw new CodecError(`the block decodes to ${out.length} bytes, expected ${want}`);
+  }
+  return out;
+}
+
+async function decode(code: number, bytes: Uint8Array, expectedBytes: number, layout: BlockLayout, shortBytes: number): Promise<Uint8Array> {
   switch (code) {
     case 1:
       return bytes;
+    case 5:
+      return bounded(lzwDecode, bytes, expectedBytes);
+    case 32773:
+      return bounded(packBitsDecode, bytes, expectedBytes);
     case 8:
-    case 32946: {
-      const out = await inflateAsync(bytes, { maxOutputLength: Math.max(expectedBytes, 1), chunkSize: Math.max(expectedBytes, 64 * 1024) });
-      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    case 32946:
+      return inflateAll(bytes, expectedBytes);
+    case 50000:
+      return zstdAll(bytes, expectedBytes);
+    case 7: {
+      if (layout.bitsPerSample !== 8) throw new CodecError(`JPEG blocks of ${layout.bitsPerSample}-bit samples are not supported (8-bit only)`, { unsupported: true });
+      return decodeJpeg(bytes, layout.jpegTables, {
+        width: layout.width, heights: heights(layout, expectedBytes, shortBytes),
+        components: layout.samplesPerBlock, ycbcr: layout.photometric === 6, subsampling: layout.ycbcrSubsampling ?? [2, 2],
+      });
     }
-    case 50000: {
-      const z = await zstdDecoder();
-      const out = z.decode(bytes, expectedBytes);
-      // zstddec returns ZSTD's error codes as out-of-range sizes instead of throwing.
-      if (out.length > expectedBytes) throw new Error('zstd stream is corrupt');
-      return out;
-    }
-    case 50001: {
-      const decode = await webpDecoder();
-      const img = await decode(toArrayBuffer(bytes));
-      const n = img.width * img.height;
-      const spp = layout.samplesPerBlock;
-      if (spp === 4) return new Uint8Array(img.data.buffer, img.data.byteOffset, n * 4);
-      const out = new Uint8Array(n * spp);
-      for (let i = 0; i < n; i++) for (let s = 0; s < spp; s++) out[i * spp + s] = img.data[i * 4 + s]!;
-      return out;
-    }
+    case 50001:
+      return decodeWebp(bytes, layout, heights(layout, expectedBytes, shortBytes));
     case 34887:
-      return decodeLerc(bytes, expectedBytes, layout);
-    default: {
-      const dec = await geotiffDecoder(code, layout);
-      const out = await dec.decodeBlock(toArrayBuffer(bytes));
-      return new Uint8Array(out);
-    }
+      return decodeLercBlock(bytes, expectedBytes, layout, shortBytes);
+    default:
+      throw new CodecError(`compression ${compressionName(code)} is not supported`, { unsupported: true });
   }
 }
 
-interface LercBlock { pixels: ArrayLike<number>[] & { buffer?: ArrayBufferLike }[]; mask: Uint8Array | null }
-interface LercModule { decode(b: ArrayBuffer, o: { returnPixelInterleavedDims: boolean }): LercBlock }
-let lerc: Promise<LercModule> | undefined;
+/** Block heights that give `expectedBytes` or `shortBytes`. */
+function heights(layout: BlockLayout, expectedBytes: number, shortBytes: number): number[] {
+  const row = layout.width * layout.samplesPerBlock * (layout.bitsPerSample / 8);
+  return [...new Set([expectedBytes / row, shortBytes / row])];
+}
 
-/**
- * LERC (optionally wrapped in deflate or zstd, as LercParameters says). Pixels LERC marks invalid
- * are NaN for float samples, as GDAL reads them, and 0 otherwise.
- */
-async function decodeLerc(bytes: Uint8Array, expectedBytes: number, layout: BlockLayout): Promise<Uint8Array> {
-  lerc ??= import('lerc').then((m) => ((m as { default?: LercModule }).default ?? m) as LercModule);
-  const mod = await lerc;
-  let blob = bytes;
-  const wrap = layout.lercParameters?.[1] ?? 0;
-  if (wrap === 1) blob = inflateSync(bytes, { maxOutputLength: expectedBytes * 2 + 4096 });
-  else if (wrap === 2) blob = (await zstdDecoder()).decode(bytes, expectedBytes * 2 + 4096);
-  else if (wrap !== 0) throw new UnsupportedError(`LERC with additional compression ${wrap} is not supported`);
-  const r = mod.decode(toArrayBuffer(blob), { returnPixelInterleavedDims: layout.planar === 1 });
-  const px = r.pixels[0] as unknown as Float32Array;
-  if (r.mask && layout.float) {
-    const per = layout.planar === 1 ? layout.samplesPerBlock : 1;
-    for (let i = 0; i < r.mask.length; i++) if (r.mask[i] === 0) px.fill(NaN, i * per, (i + 1) * per);
+function bounded(decoder: (input: Uint8Array, out: Uint8Array) => number, bytes: Uint8Array, capacity: number): Uint8Array {
+  const out = new Uint8Array(capacity);
+  return out.subarray(0, decoder(bytes, out));
+}
+
+/** A whole zlib stream of at most `maxBytes` decoded bytes, with nothing after its end. */
+export async function inflateAll(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  let r: { buffer: Buffer; engine: { bytesWritten: number } };
+  try {
+    r = await inflateAsync(bytes, { info: true, maxOutputLength: Math.max(maxBytes, 1), chunkSize: Math.min(Math.max(maxBytes, 1024), 1 << 20) });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ERR_BUFFER_TOO_LARGE' ? `it decodes to more than the ${maxBytes} bytes the block holds`
+      : e.code === 'Z_BUF_ERROR' ? 'the stream ends early (truncated)'
+        : `the stream is corrupt (zlib: ${describeThrown(err, 'no reason given')})`;
+    throw new CodecError(`deflate data (${bytes.length} bytes) cannot be decoded: ${why}`, { cause: err });
   }
-  const out = new Uint8Array(px.buffer, px.byteOffset, px.byteLength);
-  if (!layout.littleEndian && px.BYTES_PER_ELEMENT > 1) swapBytes(out, px.BYTES_PER_ELEMENT);
+  const used = r.engine.bytesWritten;
+  if (used < bytes.length) throw new CodecError(`${bytes.length - used} byte(s) follow the end of the deflate stream (${used} of ${bytes.length} bytes used)`);
+  return new Uint8Array(r.buffer.buffer, r.buffer.byteOffset, r.buffer.byteLength);
+}
+
+/** Whole zstd frames decoding to `expectedBytes`, or fewer (a short last strip): anything else throws. */
+export async function zstdAll(bytes: Uint8Array, expectedBytes: number): Promise<Uint8Array> {
+  const z = await zstdDecoder();
+  // zstddec returns ZSTD's error codes as sizes instead of throwing: an empty or odd result
+  const out = z.decode(bytes, expectedBytes);
+  if ((out.length === 0 && expectedBytes > 0) || out.length > expectedBytes) {
+    throw new CodecError(`zstd data (${bytes.length} bytes) is corrupt, truncated, followed by other bytes, or decodes to more than the ${expectedBytes} bytes the block holds`);
+  }
   return out;
+}
+
+/** LERC, optionally wrapped in deflate or zstd as LercParameters says; samples in file byte order. */
+async function decodeLercBlock(bytes: Uint8Array, expectedBytes: number, layout: BlockLayout, shortBytes: number): Promise<Uint8Array> {
+  // a LERC blob is never much larger than the raw samples: mask, block headers
+  const maxBlob = expectedBytes * 2 + 4096;
+  const wrap = layout.lercParameters?.[1] ?? 0;
+  let blob = bytes;
+  if (wrap === 1) blob = await inflateAll(bytes, maxBlob);
+  else if (wrap === 2) blob = await zstdAll(bytes, maxBlob);
+  else if (wrap !== 0) throw new CodecError(`LERC with additional compression ${wrap} is not supported (none, deflate or zstd)`, { unsupported: true });
+  return decodeLerc(blob, {
+    width: layout.width, heights: heights(layout, expectedBytes, shortBytes), samples: layout.samplesPerBlock,
+    dataType: layout.dataType ?? dataTypeOf(layout), alpha: layout.unassociatedAlpha ?? false,
+  });
+}
+
+function dataTypeOf(layout: BlockLayout): DataType {
+  return (layout.float ? `float${layout.bitsPerSample}` : `uint${layout.bitsPerSample}`) as DataType;
+}
+
+/** WebP: the header's size must be the block's before decoding; RGB(A) samples out. */
+async function decodeWebp(bytes: Uint8Array, layout: BlockLayout, rows: number[]): Promise<Uint8Array> {
+  const spp = layout.samplesPerBlock;
+  if (layout.bitsPerSample !== 8 || (spp !== 3 && spp !== 4)) {
+    throw new CodecError(`WebP blocks of ${spp} ${layout.bitsPerSample}-bit sample(s) per pixel are not supported (3 or 4 8-bit samples)`, { unsupported: true });
+  }
+  const size = webpSize(bytes);
+  if (size.width !== layout.width || !rows.includes(size.height)) {
+    throw new CodecError(`the WebP image is ${size.width}x${size.height} pixels, the block is ${layout.width}x${rows.join(' or ')}`);
+  }
+  const decode = await webpDecoder();
+  let img: ImageDataLike;
+  try {
+    img = await decode(toArrayBuffer(bytes));
+  } catch (err) {
+    throw new CodecError(`the WebP data is corrupt (${describeThrown(err, 'libwebp gave no reason')})`, { cause: err });
+  }
+  const n = img.width * img.height;
+  if (img.width !== size.width || img.height !== size.height || img.data.length !== n * 4) {
+    throw new CodecError(`the WebP image decoded to ${img.width}x${img.height} pixels, its header says ${size.width}x${size.height}`);
+  }
+  if (spp === 4) return new Uint8Array(img.data.buffer, img.data.byteOffset, n * 4);
+  const out = new Uint8Array(n * 3);
+  for (let i = 0, j = 0; i < n * 4; i += 4, j += 3) {
+    out[j] = img.data[i]!;
+    out[j + 1] = img.data[i + 1]!;
+    out[j + 2] = img.data[i + 2]!;
+  }
+  return out;
+}
+
+/** Width and height from a WebP file's RIFF header (VP8, VP8L or VP8X), checking its length. */
+export function webpSize(b: Uint8Array): { width: number; height: number } {
+  const tag = (at: number) => String.fromCharCode(...b.subarray(at, at + 4));
+  if (b.length < 30 || tag(0) !== 'RIFF' || tag(8) !== 'WEBP') throw new CodecError('the block is not a WebP image (no RIFF/WEBP header)');
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const riff = v.getUint32(4, true) + 8;
+  if (riff > b.length) throw new CodecError(`the WebP image claims ${riff} bytes but the block has ${b.length}; it is truncated`);
+  if (riff < b.length) throw new CodecError(`${b.length - riff} byte(s) follow the WebP image (${riff} bytes)`);
+  const chunk = tag(12);
+  if (chunk === 'VP8X') return { width: 1 + (v.getUint32(24, true) & 0xffffff), height: 1 + (v.getUint32(27, true) & 0xffffff) };
+  if (chunk === 'VP8L') {
+    if (b[20] !== 0x2f) throw new CodecError('the WebP lossless header is corrupt');
+    const bits = v.getUint32(21, true);
+    return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >>> 14) & 0x3fff) };
+  }
+  if (chunk === 'VP8 ') {
+    if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) throw new CodecError('the WebP lossy header is corrupt');
+    return { width: v.getUint16(26, true) & 0x3fff, height: v.getUint16(28, true) & 0x3fff };
+  }
+  throw new CodecError(`the WebP image has an unknown first chunk ${JSON.stringify(chunk)}`);
 }

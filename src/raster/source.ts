@@ -6,15 +6,18 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { globals } from 'geotiff';
 import { InputError, TilecastError, UnsupportedError } from '../errors.js';
 import { BlockCache } from './block-cache.js';
-import { checkCompression, compressionName, decompress, type BlockLayout } from './codecs.js';
+import { CodecError } from './codec-error.js';
+import { checkCompression, compressionName, decompress, MAX_EXPANSION, usesPredictor, type BlockLayout } from './codecs.js';
 import { crsFromGeoKeys } from './crs.js';
 import { toSamples } from './predictor.js';
-import { readAt, readTiffHeader, TAG, num, nums, str, type Ifd } from './tiff.js';
+import { readAt, readTiffHeader, summarise, TAG, num, nums, str, type Ifd } from './tiff.js';
 import type { Crs, DataType, GeoTransform, PixelWindow, RawGeoKeys, TypedArray } from './types.js';
 import { TYPED_ARRAY, bytesPerSample } from './types.js';
 
 /** Decoded blocks larger than this are refused (a damaged header claiming absurd sizes). */
 const MAX_BLOCK_BYTES = 1024 * 1024 * 1024;
+/** Sparse blocks (no bytes in the file) larger than this are refused: nothing in the file bounds them. */
+const MAX_SPARSE_BYTES = 256 * 1024 * 1024;
 
 /** Shared by every raster opened without a cache of its own. */
 let defaultCache: BlockCache | undefined;
@@ -92,8 +95,15 @@ export class RasterSource {
   private readonly fh: FileHandle;
   private readonly fileSize: number;
   private readonly offsets: number[];
-  private readonly byteCounts: number[];
+  /** Byte counts; null for an uncompressed single strip without them (libtiff reads it anyway). */
+  private readonly byteCounts: number[] | null;
+  /** The predictor the decoder undoes: the tag's, for the codecs libtiff applies it with; else 1. */
+  private readonly activePredictor: number;
+  /** One strip holds the whole image (libtiff then re-derives a byte count of 0). */
+  private readonly oneStrip: boolean;
   private readonly layout: BlockLayout;
+  /** The block every sparse block reads as, by its rows (shared: blocks are read-only). */
+  private readonly sparseBlocks = new Map<number, TypedArray>();
   private readonly keyPrefix: string;
   private crsValue: Crs | null | undefined;
   private readonly tables = new Map<string, Float32Array>();
@@ -111,44 +121,72 @@ export class RasterSource {
     const fail = (what: string): never => {
       throw new InputError(`${path}: ${what}; the file is damaged or not a raster GeoTIFF`, { file: path });
     };
+    const unsupported = (what: string): never => {
+      throw new UnsupportedError(`${path}: ${what}; convert it with: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${path} out.tif`, { file: path });
+    };
     this.width = num(ifd, TAG.ImageWidth, 0);
     this.height = num(ifd, TAG.ImageLength, 0);
     if (!(this.width > 0 && this.height > 0)) fail(`image size ${this.width}x${this.height} is empty`);
     this.bandCount = num(ifd, TAG.SamplesPerPixel, 1);
-    if (!(this.bandCount >= 1 && this.bandCount <= 65535)) fail(`SamplesPerPixel ${this.bandCount} is invalid`);
+    if (!(this.bandCount >= 1 && this.bandCount <= 65535)) fail(`SamplesPerPixel ${this.bandCount} is invalid (1 to 65535)`);
     this.dataType = sampleType(ifd, this.bandCount, path);
+    // libtiff refuses the directory otherwise (999 is a known writer's alpha, which it accepts)
+    const extra = nums(ifd, TAG.ExtraSamples) ?? [];
+    if (extra.length > this.bandCount || extra.some((v) => v > 2 && v !== 999)) {
+      fail(`ExtraSamples (${summarise(extra)}) does not fit ${this.bandCount} sample(s) per pixel (at most that many values, each 0, 1 or 2)`);
+    }
     this.compressionCode = num(ifd, TAG.Compression, 1);
     checkCompression(this.compressionCode, path);
     this.predictor = num(ifd, TAG.Predictor, 1);
-    if (![1, 2, 3].includes(this.predictor)) {
-      throw new UnsupportedError(`${path}: predictor ${this.predictor} is not supported (1, 2 or 3)`, { file: path });
+    // libtiff (and so GDAL) applies the predictor only with LZW, deflate and zstd, and ignores it otherwise
+    this.activePredictor = usesPredictor(this.compressionCode) ? this.predictor : 1;
+    if (![1, 2, 3].includes(this.activePredictor)) {
+      throw new UnsupportedError(`${path}: predictor ${this.predictor} is not supported (1, 2 or 3); convert it with: gdal_translate -co COMPRESS=DEFLATE -co PREDICTOR=2 ${path} out.tif`, { file: path });
     }
-    if (this.predictor === 3 && !(this.dataType === 'float32' || this.dataType === 'float64')) {
+    if (this.activePredictor === 3 && !(this.dataType === 'float32' || this.dataType === 'float64')) {
       fail(`predictor 3 (floating point) on ${this.dataType} samples`);
     }
     this.photometric = num(ifd, TAG.Photometric, 1);
     const planar = num(ifd, TAG.PlanarConfiguration, 1);
-    if (planar !== 1 && planar !== 2) fail(`PlanarConfiguration ${planar} is invalid`);
+    if (planar !== 1 && planar !== 2) fail(`PlanarConfiguration ${planar} is invalid (1 or 2)`);
     this.planar = planar as 1 | 2;
+    const spb = this.planar === 1 ? this.bandCount : 1;
+    checkPhotometric(this.photometric, this.compressionCode, this.planar, unsupported);
+    const sub = nums(ifd, TAG.YCbCrSubSampling) ?? [2, 2];
+    if (this.photometric === 6 && (sub.length !== 2 || !sub.every((v) => v === 1 || v === 2 || v === 4))) {
+      fail(`YCbCrSubSampling (${summarise(sub)}) is invalid (two values, each 1, 2 or 4)`);
+    }
+    if (this.compressionCode === 7 && (this.dataType !== 'uint8' || ![1, 3, 4].includes(spb))) {
+      unsupported(`JPEG blocks of ${spb} ${this.dataType} sample(s) per pixel are not supported (1, 3 or 4 uint8)`);
+    }
+    if (this.compressionCode === 50001 && (this.dataType !== 'uint8' || ![3, 4].includes(spb))) {
+      unsupported(`WebP blocks of ${spb} ${this.dataType} sample(s) per pixel are not supported (3 or 4 uint8, pixel interleaved)`);
+    }
 
-    this.tiled = ifd.tags.has(TAG.TileWidth);
+    this.tiled = ifd.tags.has(TAG.TileWidth) || ifd.tags.has(TAG.TileLength);
+    let byteCounts: number[] | undefined;
     if (this.tiled) {
       this.blockWidth = num(ifd, TAG.TileWidth, 0);
       this.blockHeight = num(ifd, TAG.TileLength, 0);
       this.offsets = nums(ifd, TAG.TileOffsets) ?? [];
-      this.byteCounts = nums(ifd, TAG.TileByteCounts) ?? [];
+      byteCounts = nums(ifd, TAG.TileByteCounts);
     } else {
       this.blockWidth = this.width;
-      this.blockHeight = Math.min(num(ifd, TAG.RowsPerStrip, this.height), this.height);
+      const rowsPerStrip = num(ifd, TAG.RowsPerStrip, this.height);
+      if (rowsPerStrip === 0) fail('RowsPerStrip is 0');
+      this.blockHeight = Math.min(rowsPerStrip, this.height);
       this.offsets = nums(ifd, TAG.StripOffsets) ?? [];
-      this.byteCounts = nums(ifd, TAG.StripByteCounts) ?? [];
+      byteCounts = nums(ifd, TAG.StripByteCounts);
     }
     if (!(this.blockWidth > 0 && this.blockHeight > 0)) fail(`block size ${this.blockWidth}x${this.blockHeight} is empty`);
     const expected = this.blocksAcross * this.blocksDown * (this.planar === 2 ? this.bandCount : 1);
-    if (this.offsets.length < expected || this.byteCounts.length < expected) {
-      fail(`${expected} blocks expected for ${this.width}x${this.height} in ${this.blockWidth}x${this.blockHeight} blocks, but the offset/byte-count tags list ${Math.min(this.offsets.length, this.byteCounts.length)}`);
+    this.oneStrip = !this.tiled && expected === 1;
+    // libtiff reads an uncompressed single strip without StripByteCounts; GDAL too
+    this.byteCounts = byteCounts ?? (this.oneStrip && this.compressionCode === 1 ? null : []);
+    const listed = Math.min(this.offsets.length, this.byteCounts?.length ?? Infinity);
+    if (listed < expected) {
+      fail(`${expected} blocks expected for ${this.width}x${this.height} in ${this.blockWidth}x${this.blockHeight} blocks, but the offset/byte-count tags list ${listed}`);
     }
-    const spb = this.planar === 1 ? this.bandCount : 1;
     const bits = bytesPerSample(this.dataType) * 8;
     const jpegTables = ifd.tags.get(TAG.JPEGTables);
     this.layout = {
@@ -159,11 +197,15 @@ export class RasterSource {
       planar: this.planar,
       littleEndian: this.littleEndian,
       float: this.dataType === 'float32' || this.dataType === 'float64',
+      dataType: this.dataType,
+      unassociatedAlpha: this.planar === 1 && nums(ifd, TAG.ExtraSamples)?.at(-1) === 2,
+      photometric: this.photometric,
+      ycbcrSubsampling: [sub[0]!, sub[1] ?? sub[0]!],
       ...(jpegTables instanceof Uint8Array ? { jpegTables } : {}),
       ...(nums(ifd, TAG.LercParameters) ? { lercParameters: nums(ifd, TAG.LercParameters)! } : {}),
     };
 
-    this.geoKeys = parseGeoKeys(ifd);
+    this.geoKeys = parseGeoKeys(ifd, path);
     const dir = nums(ifd, TAG.GeoKeyDirectory);
     this.rawGeoKeys = dir ? { directory: dir, doubles: nums(ifd, TAG.GeoDoubleParams) ?? [], ascii: str(ifd, TAG.GeoAsciiParams) ?? '' } : null;
     this.geoTransform = geoTransform(ifd, this.geoKeys);
@@ -355,40 +397,65 @@ export class RasterSource {
   private async decodeBlock(index: number, by: number): Promise<TypedArray> {
     this.blocksDecoded++;
     const spb = this.layout.samplesPerBlock;
-    const size = bytesPerSample(this.dataType);
-    // rows of this block inside the image: a tile's rows below the image may be left out by
-    // the writer (libtiff and GDAL accept that), a strip's rows below the image do not exist
+    const rowBytes = this.blockWidth * spb * bytesPerSample(this.dataType);
+    // Rows of this block inside the image. A strip's rows below the image do not exist. A tile has
+    // them, but its writer may leave some out: GDAL asks libtiff for blockHeight - (end mod height)
+    // rows of a tile that overhangs the image (the rows inside, when it overhangs by less than the
+    // image's height), so a tile holding that many is read, as GDAL reads it.
     const inside = Math.min(this.blockHeight, this.height - by * this.blockHeight);
     const rows = this.tiled ? this.blockHeight : inside;
-    const fullBytes = this.blockWidth * this.blockHeight * spb * size;
-    const needBytes = this.blockWidth * inside * spb * size;
+    const shortRows = this.tiled && inside < this.blockHeight ? this.blockHeight - (((by + 1) * this.blockHeight) % this.height) : inside;
+    const fullBytes = rowBytes * this.blockHeight;
+    const shortBytes = rowBytes * shortRows;
+    const damaged = (what: string): never => {
+      throw new InputError(`${this.path}: block ${index} ${what}; the file is truncated or damaged`, { file: this.path });
+    };
     if (fullBytes > MAX_BLOCK_BYTES) {
       throw new InputError(`${this.path}: block ${index} would decode to ${fullBytes} bytes, over the ${MAX_BLOCK_BYTES}-byte limit; the header is damaged or the blocks are too large (rewrite with gdal_translate -co TILED=YES)`, { file: this.path });
     }
     const offset = this.offsets[index]!;
-    const count = this.byteCounts[index]!;
-    if (count === 0 || offset === 0) {
+    const count = this.byteCounts === null ? -1 : this.byteCounts[index]!;
+    if (count === 0 && (offset === 0 || !this.oneStrip)) {
       // sparse block: GDAL reads it as nodata, or 0 without nodata
-      const out = new TYPED_ARRAY[this.dataType](this.blockWidth * rows * spb);
-      out.fill(this.nodata ?? 0);
+      if (rowBytes * rows > MAX_SPARSE_BYTES) damaged(`has no data (sparse) but would read as ${rowBytes * rows} bytes of nodata, over the ${MAX_SPARSE_BYTES}-byte limit for sparse blocks`);
+      let out = this.sparseBlocks.get(rows);
+      if (out === undefined) {
+        out = new TYPED_ARRAY[this.dataType](this.blockWidth * rows * spb);
+        out.fill(this.nodata ?? 0);
+        this.sparseBlocks.set(rows, out);
+      }
       return out;
     }
-    if (offset + count > this.fileSize) {
-      throw new InputError(`${this.path}: block ${index} (${count} bytes at offset ${offset}) runs past the end of the file (${this.fileSize} bytes); the file is truncated or damaged`, { file: this.path });
-    }
-    const raw = await readAt(this.fh, offset, count);
+    if (offset === 0) damaged(`is at offset 0 (inside the TIFF header)`);
     let bytes: Uint8Array;
-    try {
-      bytes = await decompress(this.compressionCode, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), fullBytes, this.layout);
-    } catch (err) {
-      throw new InputError(`${this.path}: block ${index} cannot be decoded (${this.compression}): ${(err as Error).message}; the file is damaged`, { file: this.path, cause: err });
+    if (this.compressionCode === 1) {
+      // libtiff reads an uncompressed block's bytes from its offset, whatever its byte count says
+      if (offset + shortBytes > this.fileSize) damaged(`needs ${shortBytes} bytes at offset ${offset}, past the end of the file (${this.fileSize} bytes)`);
+      bytes = await readAt(this.fh, offset, Math.min(rowBytes * rows, this.fileSize - offset));
+    } else {
+      if (count === 0) {
+        throw new InputError(`${this.path}: StripByteCounts is 0 for the only strip (at offset ${offset}) of ${this.compression} data; tilecast does not guess the length of compressed data: rewrite the file with gdal_translate -co COMPRESS=DEFLATE ${this.path} out.tif`, { file: this.path });
+      }
+      if (offset + count > this.fileSize) damaged(`(${count} bytes at offset ${offset}) runs past the end of the file (${this.fileSize} bytes)`);
+      // refuse, before allocating, a size the compressed bytes cannot hold
+      const ratio = MAX_EXPANSION[this.compressionCode];
+      if (ratio !== undefined && shortBytes > count * ratio) {
+        damaged(`would decode to ${shortBytes} bytes from ${count} bytes of ${this.compression}, more than ${this.compression} can expand (${ratio}:1)`);
+      }
+      const capacity = ratio !== undefined && fullBytes > count * ratio ? shortBytes : fullBytes;
+      const raw = await readAt(this.fh, offset, count);
+      try {
+        bytes = await decompress(this.compressionCode, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), capacity, this.layout, shortBytes);
+      } catch (err) {
+        if (!(err instanceof CodecError)) throw err;
+        const where = `${this.path}: block ${index} (${count} bytes of ${this.compression} at offset ${offset})`;
+        const fix = err.fix ?? `convert it with: gdal_translate -co COMPRESS=DEFLATE ${this.path} out.tif`;
+        if (err.unsupported) throw new UnsupportedError(`${where}: ${err.message}; ${fix}`, { file: this.path, cause: err });
+        throw new InputError(`${where} cannot be decoded: ${err.message}; the file is damaged`, { file: this.path, cause: err });
+      }
     }
-    if (bytes.length < needBytes) {
-      throw new InputError(`${this.path}: block ${index} decoded to ${bytes.length} bytes, expected ${needBytes} (${this.compression}); the file is truncated or damaged`, { file: this.path });
-    }
-    const samples = toSamples(bytes, this.dataType, this.littleEndian, this.predictor, this.blockWidth, rows, spb);
-    if (this.compressionCode === 7 && this.photometric === 6 && spb === 3) ycbcrToRgb(samples as Uint8Array);
-    return samples;
+    // a short tile (rows below the image left out) is padded with zeros by toSamples
+    return toSamples(bytes.subarray(0, rowBytes * rows), this.dataType, this.littleEndian, this.activePredictor, this.blockWidth, rows, spb);
   }
 
   async close(): Promise<void> {
@@ -419,26 +486,37 @@ function markValid(plane: Float32Array | Float64Array, ok: Uint8Array, n: number
 }
 
 
-/** JPEG-in-TIFF with YCbCr photometric: convert to RGB as libjpeg does for GDAL (JFIF equations). */
-function ycbcrToRgb(px: Uint8Array): void {
-  const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
-  for (let i = 0; i + 2 < px.length; i += 3) {
-    const y = px[i]!;
-    const cb = px[i + 1]! - 128;
-    const cr = px[i + 2]! - 128;
-    px[i] = clamp(y + 1.402 * cr);
-    px[i + 1] = clamp(y - 0.344136 * cb - 0.714136 * cr);
-    px[i + 2] = clamp(y + 1.772 * cb);
+/**
+ * Photometric interpretations whose samples GDAL hands out as stored. YCbCr is converted to RGB by
+ * libjpeg for JPEG; GDAL converts it (and CIE L*a*b*, LogLuv) through libtiff's RGBA interface
+ * otherwise, which tilecast does not reproduce.
+ */
+function checkPhotometric(photometric: number, compression: number, planar: number, unsupported: (what: string) => never): void {
+  if (photometric === 6 && !(compression === 7 && planar === 1)) {
+    unsupported(`YCbCr samples without JPEG compression${compression === 7 ? ' in separate planes' : ''} are not supported`);
+  }
+  if (![0, 1, 2, 3, 4, 5, 6].includes(photometric)) {
+    const name = { 8: 'CIE L*a*b*', 9: 'ICC L*a*b*', 10: 'ITU L*a*b*', 32844: 'LogL', 32845: 'LogLuv' }[photometric] ?? `Photometric ${photometric}`;
+    unsupported(`${name} samples are not supported`);
   }
 }
 
 function sampleType(ifd: Ifd, spp: number, file: string): DataType {
   const bits = nums(ifd, TAG.BitsPerSample) ?? [1];
   const formats = nums(ifd, TAG.SampleFormat) ?? [1];
+  // one value for every sample, or one for all (libtiff refuses the directory otherwise)
+  for (const [name, values] of [['BitsPerSample', bits], ['SampleFormat', formats]] as const) {
+    if (values.length !== 1 && values.length < spp) {
+      throw new InputError(`${file}: ${name} holds ${values.length} values for ${spp} samples per pixel, expected 1 or ${spp}; the file is damaged`, { file });
+    }
+  }
   const b = bits[0]!;
   const f = formats[0]!;
   if (bits.some((x) => x !== b) || formats.some((x) => x !== f)) {
-    throw new UnsupportedError(`${file}: bands of different sample types (BitsPerSample ${bits.join(',')}, SampleFormat ${formats.join(',')}) are not supported`, { file });
+    throw new UnsupportedError(`${file}: bands of different sample types (BitsPerSample ${summarise(bits)}; SampleFormat ${summarise(formats)}) are not supported; convert with gdal_translate -ot Float32 ${file} out.tif`, { file });
+  }
+  if (!(f >= 1 && f <= 6)) {
+    throw new InputError(`${file}: SampleFormat ${f} is invalid (1 to 6); the file is damaged`, { file });
   }
   const name = f === 3 ? `float${b}` : f === 2 ? `int${b}` : f === 1 || f === 4 ? `uint${b}` : f === 5 ? `cint${b}` : f === 6 ? `cfloat${b}` : `format ${f}`;
   const ok: Record<string, DataType> = {
@@ -454,20 +532,40 @@ function sampleType(ifd: Ifd, spp: number, file: string): DataType {
 
 const GEOKEY_NAMES = (globals as unknown as { geoKeyNames: Record<number, string> }).geoKeyNames;
 
-function parseGeoKeys(ifd: Ifd): Record<string, unknown> | null {
+/**
+ * The GeoKeys by name. A key whose values lie outside the tag that holds them makes the file's
+ * georeferencing unreadable, as it does for libgeotiff (GDAL refuses the file): an InputError.
+ */
+function parseGeoKeys(ifd: Ifd, file: string): Record<string, unknown> | null {
   const dir = nums(ifd, TAG.GeoKeyDirectory);
   if (!dir || dir.length < 4) return null;
   const doubles = nums(ifd, TAG.GeoDoubleParams) ?? [];
   const ascii = str(ifd, TAG.GeoAsciiParams) ?? '';
   const keys: Record<string, unknown> = {};
   const n = dir[3]!;
-  for (let k = 0; k < n && 4 + k * 4 + 3 < dir.length; k++) {
+  const damaged = (what: string): never => {
+    throw new InputError(`${file}: ${what}; the georeferencing is damaged: assign the CRS again with gdal_edit.py -a_srs EPSG:<code> ${file}`, { file });
+  };
+  if (4 + 4 * n > dir.length) damaged(`the GeoKey directory lists ${n} keys but holds ${Math.floor((dir.length - 4) / 4)}`);
+  for (let k = 0; k < n; k++) {
     const [id, loc, count, off] = [dir[4 + k * 4]!, dir[5 + k * 4]!, dir[6 + k * 4]!, dir[7 + k * 4]!];
     const name = GEOKEY_NAMES[id] ?? `GeoKey${id}`;
-    if (loc === 0) keys[name] = off;
-    else if (loc === TAG.GeoDoubleParams) keys[name] = count === 1 ? doubles[off] : doubles.slice(off, off + count);
-    else if (loc === TAG.GeoAsciiParams) keys[name] = ascii.substring(off, off + count).replace(/\|$/, '');
-    else if (loc === TAG.GeoKeyDirectory) keys[name] = count === 1 ? dir[off] : dir.slice(off, off + count);
+    const within = (what: string, length: number) => {
+      if (off + count > length) damaged(`GeoKey ${name} (${id}) refers to values ${off} to ${off + count - 1} of ${what}, which holds ${length}`);
+    };
+    if (loc === 0) {
+      if (count !== 1) damaged(`GeoKey ${name} (${id}) stored in the directory has ${count} values, expected 1`);
+      keys[name] = off;
+    } else if (loc === TAG.GeoDoubleParams) {
+      within('GeoDoubleParams', doubles.length);
+      keys[name] = count === 1 ? doubles[off] : doubles.slice(off, off + count);
+    } else if (loc === TAG.GeoAsciiParams) {
+      within('GeoAsciiParams', ascii.length);
+      keys[name] = ascii.substring(off, off + count).replace(/\|$/, '');
+    } else if (loc === TAG.GeoKeyDirectory) {
+      within('the GeoKey directory', dir.length);
+      keys[name] = count === 1 ? dir[off] : dir.slice(off, off + count);
+    }
   }
   return keys;
 }
