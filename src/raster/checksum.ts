@@ -37,22 +37,39 @@ export class Checksum {
   }
 }
 
+/** Float64 samples read at once (32 MB): a damaged header may claim any size. */
+const MAX_SAMPLES = 1 << 22;
+
 /**
  * GDAL checksum of one band (0-based), read a block row at a time. GDAL 3.6 shows int8 rasters as
  * Byte, so their checksum is taken over the bytes read as unsigned, as gdalinfo prints it.
  */
 export async function bandChecksum(src: RasterSource, band: number): Promise<number> {
+  return (await checksums(src, [band]))[0]!;
+}
+
+/**
+ * GDAL checksums of the given bands (default all), in one pass over the file: a block row at a
+ * time, as many bands at once as fit in MAX_SAMPLES, so a pixel-interleaved block is decoded once
+ * and memory stays bounded whatever the band count.
+ */
+export async function checksums(src: RasterSource, bands: readonly number[] = Array.from({ length: src.bandCount }, (_, b) => b)): Promise<number[]> {
   const isFloat = src.dataType === 'float32' || src.dataType === 'float64';
-  const ck = new Checksum(isFloat);
-  // a block row at a time, but never more than ~16 M samples (a damaged header may claim more)
-  const rows = Math.max(1, Math.min(src.blockHeight, Math.floor((1 << 24) / src.width)));
-  const out = [new Float64Array(src.width * rows)];
+  const sums = bands.map(() => new Checksum(isFloat));
+  const rows = Math.max(1, Math.min(src.blockHeight, src.height, Math.floor(MAX_SAMPLES / src.width)));
+  const group = Math.max(1, Math.min(bands.length, Math.floor(MAX_SAMPLES / (src.width * rows))));
+  const planes = Array.from({ length: group }, () => new Float64Array(src.width * rows));
   for (let y = 0; y < src.height; y += rows) {
     const h = Math.min(rows, src.height - y);
-    const { data } = await src.readWindow({ x: 0, y, width: src.width, height: h }, { bands: [band], out });
-    const plane = data[0]!;
-    if (src.dataType === 'int8') for (let i = 0; i < src.width * h; i++) plane[i] = plane[i]! & 0xff;
-    ck.add(plane, 0, src.width * h);
+    const n = src.width * h;
+    for (let g = 0; g < bands.length; g += group) {
+      const some = bands.slice(g, g + group);
+      const { data } = await src.readWindow({ x: 0, y, width: src.width, height: h }, { bands: some, out: planes.slice(0, some.length) });
+      data.forEach((plane, i) => {
+        if (src.dataType === 'int8') for (let k = 0; k < n; k++) plane[k] = plane[k]! & 0xff;
+        sums[g + i]!.add(plane, 0, n);
+      });
+    }
   }
-  return ck.value;
+  return sums.map((c) => c.value);
 }

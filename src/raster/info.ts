@@ -1,6 +1,6 @@
 /** What `gdalinfo` tells a user first about a raster, as a plain value. */
 import { TilecastError } from '../errors.js';
-import { bandChecksum } from './checksum.js';
+import { checksums } from './checksum.js';
 import { declaredEpsg } from './crs.js';
 import { RasterSource } from './source.js';
 import type { DataType, GeoTransform } from './types.js';
@@ -75,10 +75,7 @@ export async function rasterInfo(path: string, options: InfoOptions = {}): Promi
       overviews: src.overviewCount,
       bandDescriptions: src.bandDescriptions,
     };
-    if (options.checksum) {
-      info.checksums = [];
-      for (let b = 0; b < src.bandCount; b++) info.checksums.push(await bandChecksum(src, b));
-    }
+    if (options.checksum) info.checksums = await checksums(src);
     return info;
   } finally {
     await src.close();
