@@ -33,6 +33,8 @@ export interface BlockPlan {
   key: number[][];
   /** Per file, per life: the last batch that reads it. */
   last: number[][];
+  /** Per file, per life: whether it is the block's first life (the one whose pixels are counted in statistics). */
+  firstLife: boolean[][];
   /** Per file: slabs to allocate so that the scheduler (with `window` batches in flight) never waits. */
   slabs: number[];
   /** Decodes per file: one per life (times the bands of a band-interleaved file). */
@@ -65,6 +67,7 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
   const key = layout.files.map(() => [] as number[]);
   const first = layout.files.map(() => [] as number[]);
   const last = layout.files.map(() => [] as number[]);
+  const firstLife = layout.files.map(() => [] as boolean[]);
   // per file and block key: its current life and the chunk that last read it
   const current = layout.files.map(() => new Map<number, { life: number; chunk: number }>());
   for (let b = 0; b < batches; b++) {
@@ -85,6 +88,7 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
             let c = current[fi]!.get(k);
             // a block read again by a chunk that does not follow the last one to read it is decoded again
             if (c === undefined || chunk > c.chunk + 1) {
+              firstLife[fi]!.push(c === undefined);
               c = { life: key[fi]!.length, chunk };
               current[fi]!.set(k, c);
               key[fi]!.push(k);
@@ -121,7 +125,7 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
     return max;
   });
   const decodes = layout.files.map((f, fi) => key[fi]!.length * (f.planar === 2 ? f.bands : 1));
-  return { batches: perBatch, key, last, slabs, decodes };
+  return { batches: perBatch, key, last, firstLife, slabs, decodes };
 }
 
 /** Floats of one slab of `file`: every band of one block, band after band. */

@@ -12,6 +12,7 @@
 import { planBlocks, slabFloats, type BlockPlan, type TileList } from './blocks.js';
 import type { SlabMap } from './assemble.js';
 import { tileFloats, type ChannelLayout } from './layout.js';
+import { addStats, emptyStats, type BandStats } from './normalise.js';
 import { openStackExecutor, type StackExecutor } from './pool.js';
 
 export interface FeedOptions {
@@ -79,6 +80,8 @@ export class BatchFeed {
   readonly memory: { slabs: number; buffers: number };
   /** Decode jobs run so far. */
   decoded = 0;
+  /** Per file, per band: statistics of the normalised values of the blocks decoded (each block counted once). */
+  readonly stats: BandStats[][];
 
   private executor!: StackExecutor;
   private readonly arenas: SharedArrayBuffer[];
@@ -109,6 +112,7 @@ export class BatchFeed {
     this.arenas = layout.files.map((_, f) => new SharedArrayBuffer(Math.max(1, this.plan.slabs[f]!) * this.slabFloats[f]! * 4));
     this.slabs = layout.files.map((_, f) => new Slabs(this.plan.slabs[f]!));
     this.held = layout.files.map(() => new Map());
+    this.stats = layout.files.map((f) => Array.from({ length: f.bands }, emptyStats));
     const floats = batchSize * tileFloats(layout);
     const buffers = Math.min(queueDepth + 1, Math.max(this.batches, 1) + 1);
     for (let i = 0; i < buffers; i++) this.free.push(new Float32Array(floats));
@@ -210,8 +214,10 @@ export class BatchFeed {
           const bx = k % file.blocksAcross;
           const by = (k - bx) / file.blocksAcross;
           const bands = file.planar === 2 ? Array.from({ length: file.bands }, (_, i) => i) : [-1];
-          const ready = Promise.all(bands.map((band) => this.executor.decode({ file: f, bx, by, band, slab }).then(() => {
+          const stats = this.plan.firstLife[f]![life]!;
+          const ready = Promise.all(bands.map((band) => this.executor.decode({ file: f, bx, by, band, slab, stats }).then((s) => {
             this.decoded++;
+            for (const { band: b, stats: st } of s) addStats(this.stats[f]![b]!, st);
           }))).then(() => undefined);
           ready.catch(() => undefined);
           this.held[f]!.set(life, { slab, ready });

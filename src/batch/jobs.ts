@@ -9,7 +9,7 @@ import { BlockCache } from '../raster/block-cache.js';
 import { RasterSource } from '../raster/source.js';
 import { assembleTile, type SlabMap } from './assemble.js';
 import type { ChannelLayout } from './layout.js';
-import { normaliseBand } from './normalise.js';
+import { bandStats, normaliseBand, type BandStats } from './normalise.js';
 
 export interface DecodeJob {
   file: number;
@@ -18,7 +18,12 @@ export interface DecodeJob {
   /** Band of a band-interleaved file (one band per block); -1: every band of a pixel-interleaved block. */
   band: number;
   slab: number;
+  /** Gather the statistics of the normalised values (the first time the run decodes this block). */
+  stats: boolean;
 }
+
+/** Statistics a decode gathered: per band of the file it normalised. */
+export type DecodeStats = { band: number; stats: BandStats }[];
 
 export interface AssembleJob {
   /** Tile origins, x and y interleaved, in slot order. */
@@ -44,8 +49,8 @@ export class StackJobs {
     for (const f of this.layout.files) this.sources.push(await RasterSource.open(f.path, { cache }));
   }
 
-  /** Decode a block and write its normalised band planes into its slab. */
-  async decode(job: DecodeJob): Promise<void> {
+  /** Decode a block and write its normalised band planes into its slab; with `job.stats`, say what they hold. */
+  async decode(job: DecodeJob): Promise<DecodeStats> {
     failpoint('decode');
     const file = this.layout.files[job.file]!;
     const src = this.sources[job.file]!;
@@ -56,11 +61,17 @@ export class StackJobs {
     const arena = this.arenas[job.file]!;
     const slab = job.slab * this.slabFloats[job.file]!;
     const bands = job.band < 0 ? Array.from({ length: file.bands }, (_, b) => b) : [job.band];
+    const stats: DecodeStats = [];
+    const cols = Math.min(file.blockWidth, file.width - job.bx * file.blockWidth);
+    const rows = Math.min(file.blockHeight, file.height - job.by * file.blockHeight);
     for (const b of bands) {
       const c = file.channel + b;
       const out = arena.subarray(slab + b * plane, slab + b * plane + count);
-      normaliseBand(samples, file.dataType, spb, spb === 1 ? 0 : b, count, { mean: this.layout.mean[c]!, std: this.layout.std[c]!, fill: this.layout.fill, nodata: file.nodata }, out);
+      const n = { mean: this.layout.mean[c]!, std: this.layout.std[c]!, fill: this.layout.fill, nodata: file.nodata };
+      normaliseBand(samples, file.dataType, spb, spb === 1 ? 0 : b, count, n, out);
+      if (job.stats) stats.push({ band: b, stats: bandStats(samples, file.dataType, spb, spb === 1 ? 0 : b, n, out, file.blockWidth, cols, rows) });
     }
+    return stats;
   }
 
   /** Fill slots 0.. of `batch` with the job's tiles. */

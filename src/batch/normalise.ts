@@ -40,6 +40,54 @@ function table(dtype: DataType, n: BandNorm): Float32Array | null {
 }
 
 /**
+ * Statistics of normalised values: [pixels, invalid pixels, Σx, Σx², min, max] over the valid
+ * pixels (invalid ones are counted only).
+ */
+export type BandStats = [number, number, number, number, number, number];
+
+export function emptyStats(): BandStats {
+  return [0, 0, 0, 0, Infinity, -Infinity];
+}
+
+export function addStats(into: BandStats, s: BandStats): void {
+  into[0] += s[0];
+  into[1] += s[1];
+  into[2] += s[2];
+  into[3] += s[3];
+  into[4] = Math.min(into[4], s[4]);
+  into[5] = Math.max(into[5], s[5]);
+}
+
+/**
+ * Statistics of the normalised plane `out` (row-major, `width` per row) over its first `rows`
+ * rows and `cols` columns (the block's pixels inside the raster), telling invalid pixels by the
+ * samples as decoded.
+ */
+export function bandStats(samples: TypedArray, dtype: DataType, spb: number, band: number, n: BandNorm, out: Float32Array, width: number, cols: number, rows: number): BandStats {
+  const nd = n.nodata === null ? NaN : dtype === 'float32' ? Math.fround(n.nodata) : n.nodata;
+  let invalid = 0;
+  let sum = 0;
+  let sq = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0, i = r * width, s = i * spb + band; c < cols; c++, i++, s += spb) {
+      const v = samples[s]!;
+      if (v !== v || v === nd) {
+        invalid++;
+        continue;
+      }
+      const x = out[i]!;
+      sum += x;
+      sq += x * x;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+  }
+  return [rows * cols, invalid, sum, sq, min, max];
+}
+
+/**
  * Normalise sample `band` of a block holding `spb` interleaved samples per pixel (`count` pixels)
  * into `out[0 .. count)`.
  */

@@ -7,14 +7,14 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { errorFromData, spawnWorker } from '../worker-thread.js';
-import { StackJobs, type AssembleJob, type DecodeJob } from './jobs.js';
+import { StackJobs, type AssembleJob, type DecodeJob, type DecodeStats } from './jobs.js';
 import type { ChannelLayout } from './layout.js';
 import type { FromStackWorker, StackWorkerInit, ToStackWorker } from './protocol.js';
 
 export interface StackExecutor {
   /** Threads the jobs run on (0: the calling thread). */
   readonly workers: number;
-  decode(job: DecodeJob): Promise<void>;
+  decode(job: DecodeJob): Promise<DecodeStats>;
   /** Assemble into `buffer`; resolves with the same memory (possibly a new view after a transfer). */
   assemble(buffer: Float32Array, job: AssembleJob): Promise<Float32Array>;
   close(): Promise<void>;
@@ -91,8 +91,8 @@ class Pool implements StackExecutor {
     );
   }
 
-  decode(job: DecodeJob): Promise<void> {
-    return this.submit({ type: 'decode', id: this.nextId++, job }, [], false).then(() => undefined);
+  decode(job: DecodeJob): Promise<DecodeStats> {
+    return this.submit({ type: 'decode', id: this.nextId++, job }, [], false).then((m) => m.stats ?? []);
   }
 
   async assemble(buffer: Float32Array, job: AssembleJob): Promise<Float32Array> {

@@ -1,6 +1,6 @@
 /** Messages between the stacking pool (pool.ts) and its workers (worker.ts). */
 import type { ErrorData } from '../worker-thread.js';
-import type { AssembleJob, DecodeJob } from './jobs.js';
+import type { AssembleJob, DecodeJob, DecodeStats } from './jobs.js';
 import type { ChannelLayout } from './layout.js';
 
 /** workerData: the layout and the shared slab arenas, one per input file. */
@@ -18,5 +18,5 @@ export type ToStackWorker =
 export type FromStackWorker =
   | { type: 'ready' }
   | { type: 'open-error'; error: ErrorData }
-  | { type: 'done'; id: number; buffer?: ArrayBuffer }
+  | { type: 'done'; id: number; buffer?: ArrayBuffer; stats?: DecodeStats }
   | { type: 'error'; id: number; error: ErrorData; buffer?: ArrayBuffer };

@@ -28,8 +28,7 @@ port.on('message', async (m: ToStackWorker) => {
   }
   try {
     if (m.type === 'decode') {
-      await jobs.decode(m.job);
-      post({ type: 'done', id: m.id });
+      post({ type: 'done', id: m.id, stats: await jobs.decode(m.job) });
     } else {
       const batch = new Float32Array(m.buffer);
       jobs.assemble(batch, m.job);

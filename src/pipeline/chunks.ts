@@ -9,6 +9,7 @@
 import type { BlockPlan, TileList } from '../batch/blocks.js';
 import { BatchFeed } from '../batch/feed.js';
 import type { ChannelLayout } from '../batch/layout.js';
+import { emptyStats, type BandStats } from '../batch/normalise.js';
 import { BlendAccumulator, type OutputRows } from '../blend/accumulator.js';
 import { TileMasks } from '../blend/masks.js';
 import { AbortedError } from '../errors.js';
@@ -68,6 +69,8 @@ export interface ChunkStats {
   time: { read: number; infer: number; blend: number; write: number };
   nonFinite: number;
   decoded: number;
+  /** Per file, per band: statistics of the normalised input (each block counted once). */
+  stats: BandStats[][];
 }
 
 export async function computeChunks(r: ChunkRun): Promise<ChunkStats> {
@@ -116,7 +119,7 @@ export async function computeChunks(r: ChunkRun): Promise<ChunkStats> {
   };
 
   await advance();
-  if (total === 0) return { computed: 0, batches: 0, time, nonFinite, decoded: 0 };
+  if (total === 0) return { computed: 0, batches: 0, time, nonFinite, decoded: 0, stats: r.layout.files.map((f) => Array.from({ length: f.bands }, emptyStats)) };
   const feed = await BatchFeed.open({ layout: r.layout, tiles, batchSize: N, queueDepth: o.queueDepth, workers: r.workers, blocks: r.blocks, trace });
   const batches = feed.batches;
   const outputs: Float32Array[] = [new Float32Array(N * outPerTile), new Float32Array(N * outPerTile)];
@@ -169,5 +172,5 @@ export async function computeChunks(r: ChunkRun): Promise<ChunkStats> {
     if (running) await Promise.allSettled([running]);
     await feed.close();
   }
-  return { computed: total, batches, time, nonFinite, decoded: feed.decoded };
+  return { computed: total, batches, time, nonFinite, decoded: feed.decoded, stats: feed.stats };
 }

@@ -1,14 +1,14 @@
 /**
- * The journal of a run: which chunks are complete in its temporary output, so that `--resume`
+ * The journal of a run: which chunks are complete in its temporary outputs, so that `--resume`
  * continues after a crash, kill -9 or power loss instead of starting over.
  *
- * Beside the target `OUT` live `.OUT.tilecast-partial` (the output being written), `.OUT.tilecast-journal`
- * and, while a run holds them, `.OUT.tilecast-lock`. The journal is JSON lines: a header with the
- * run's fingerprint (what determines the output: inputs, model, region, options), then one line
- * per complete chunk with where its blocks are in the partial file. A chunk's line is appended
- * only after its blocks are on the disk (the writer's checkpoint), and the journal is synced after
- * each line; a line cut short by a crash is ignored, so the journal never vouches for more than
- * the disk holds.
+ * Beside each output `OUT` lives `.OUT.tilecast-partial` (the output being written); beside the
+ * run's first output live `.OUT.tilecast-journal` and, while a run holds them, `.OUT.tilecast-lock`.
+ * The journal is JSON lines: a header with the run's facts (what determines the outputs: inputs,
+ * model, region, options), then one line per complete chunk with where its blocks are in each
+ * partial file. A chunk's line is appended only after its blocks are on the disk (the writers'
+ * checkpoints), and the journal is synced after each line; a line cut short by a crash is
+ * ignored, so the journal never vouches for more than the disk holds.
  */
 import { constants, type FileHandle, open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -20,16 +20,27 @@ import { outputError, type WriterCheckpoint } from '../write/writer.js';
 const VERSION = 1;
 
 export interface RunFiles {
-  partial: string;
   journal: string;
   lock: string;
+  /** Per output: its partial file. */
+  partials: Record<string, string>;
 }
 
-/** The files of a run writing the target `target` (a resolved path). */
-export function runFiles(target: string): RunFiles {
-  const base = join(dirname(target), `.${basename(target)}.tilecast`);
-  return { partial: `${base}-partial`, journal: `${base}-journal`, lock: `${base}-lock` };
+/** The partial file of the output `target` (a resolved path). */
+export function partialPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tilecast-partial`);
 }
+
+/** The files of a run whose outputs are `targets` (resolved paths; the first holds the journal). */
+export function runFiles(targets: Readonly<Record<string, string>>): RunFiles {
+  const first = Object.values(targets)[0]!;
+  const base = join(dirname(first), `.${basename(first)}.tilecast`);
+  const partials = Object.fromEntries(Object.entries(targets).map(([k, t]) => [k, partialPath(t)]));
+  return { journal: `${base}-journal`, lock: `${base}-lock`, partials };
+}
+
+/** Where each output's blocks are at a checkpoint. */
+export type Checkpoints = Record<string, WriterCheckpoint>;
 
 /** What determines a run's output: named facts whose joint hash is the fingerprint. */
 export type Facts = Record<string, string>;
@@ -42,7 +53,7 @@ interface Header {
 
 interface ChunkLine {
   chunk: number;
-  checkpoint: WriterCheckpoint;
+  checkpoints: Checkpoints;
 }
 
 export class Journal {
@@ -50,7 +61,7 @@ export class Journal {
     readonly files: RunFiles,
     private handle: FileHandle | null,
     /** Chunks complete before this run, with their checkpoints, in the order they completed. */
-    readonly done: Map<number, WriterCheckpoint>,
+    readonly done: Map<number, Checkpoints>,
   ) {}
 
   /**
@@ -58,15 +69,16 @@ export class Journal {
    * Without `resume`, a partial run left at the target is an error naming it and `--resume`.
    * With `resume`, its facts must equal `facts` (else an error naming what differs).
    */
-  static async open(target: string, out: string, facts: Facts, chunks: number, resume: boolean): Promise<Journal> {
-    const files = runFiles(target);
+  static async open(targets: Readonly<Record<string, string>>, out: string, facts: Facts, chunks: number, resume: boolean): Promise<Journal> {
+    const files = runFiles(targets);
+    const partials = Object.values(files.partials);
     await lock(files.lock, out);
     try {
       const existing = await readJournal(files);
       if (existing !== null && !resume) {
         const progress = existing.header ? ` (${existing.done.size} of ${existing.header.chunks} chunks complete)` : '';
         throw new OutputError(
-          `${out}: a run that did not finish left ${files.partial}${progress}: continue it with --resume, or delete ${files.partial} and ${files.journal} to start over`,
+          `${out}: a run that did not finish left ${existing.partial}${progress}: continue it with --resume, or delete ${[...partials, files.journal].join(' ')} to start over`,
           { file: out },
         );
       }
@@ -76,15 +88,15 @@ export class Journal {
         const changed = Object.keys({ ...header.facts, ...facts }).filter((k) => header.facts[k] !== facts[k]);
         if (header.version !== VERSION || header.chunks !== chunks || changed.length > 0) {
           const what = changed.length > 0 ? changed.map((k) => `${k} was ${short(header.facts[k])}, now ${short(facts[k])}`).join('; ') : 'the chunk grid changed';
-          throw new UsageError(`--resume: ${out} was started with other inputs, model or options (${what}); run without --resume after deleting ${files.partial} and ${files.journal}, or resume with the same inputs and options`);
+          throw new UsageError(`--resume: ${out} was started with other inputs, model or options (${what}); run without --resume after deleting ${[...partials, files.journal].join(' ')}, or resume with the same inputs and options`);
         }
-        // killed before its first chunk was durable: nothing in the partial file is vouched for
-        if (existing.done.size === 0) await unlink(files.partial).catch(() => undefined);
+        // killed before its first chunk was durable: nothing in the partial files is vouched for
+        if (existing.done.size === 0) await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
         const handle = await open(files.journal, 'a');
         return new Journal(files, handle, existing.done);
       }
       // a fresh run: no partial file may be there without a journal either
-      await unlink(files.partial).catch(() => undefined);
+      await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
       // a run that cannot be resumed takes its journal with it, however it ends
       if (!resume) registerTempFile(files.journal);
       const handle = await open(files.journal, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY);
@@ -98,15 +110,15 @@ export class Journal {
     }
   }
 
-  /** Record that `chunk` is complete: its blocks are on the disk at `checkpoint`. */
-  async complete(chunk: number, checkpoint: WriterCheckpoint): Promise<void> {
-    await this.handle!.write(`${JSON.stringify({ chunk, checkpoint } satisfies ChunkLine)}\n`);
+  /** Record that `chunk` is complete: its blocks are on the disk at `checkpoints` (one per output). */
+  async complete(chunk: number, checkpoints: Checkpoints): Promise<void> {
+    await this.handle!.write(`${JSON.stringify({ chunk, checkpoints } satisfies ChunkLine)}\n`);
     await this.handle!.sync();
   }
 
-  /** The checkpoints to restore the partial file from, or undefined for a fresh run. */
-  get restore(): WriterCheckpoint[] | undefined {
-    return this.done.size > 0 ? [...this.done.values()] : undefined;
+  /** The checkpoints to restore output `key`'s partial file from, or undefined for a fresh run. */
+  restore(key: string): WriterCheckpoint[] | undefined {
+    return this.done.size > 0 ? [...this.done.values()].map((c) => c[key]!) : undefined;
   }
 
   /** The run is over: remove the journal (unless it must stay for a later --resume) and the lock. */
@@ -127,34 +139,36 @@ function short(v: string | undefined): string {
 
 /**
  * The journal at `files`, or null when neither it nor a partial file is there; `header` is null
- * when the run was killed before its first line was durable.
+ * when the run was killed before its first line was durable. `partial` names a file that is there.
  */
-async function readJournal(files: RunFiles): Promise<{ header: Header | null; done: Map<number, WriterCheckpoint> } | null> {
+async function readJournal(files: RunFiles): Promise<{ header: Header | null; done: Map<number, Checkpoints>; partial: string } | null> {
+  const exists = (p: string) => open(p, 'r').then(async (h) => (await h.close(), true), () => false);
+  let partial = files.journal;
+  for (const p of Object.values(files.partials)) if (await exists(p)) partial = p;
   let text: string;
   try {
     text = await readFile(files.journal, 'utf8');
   } catch {
-    const partial = await open(files.partial, 'r').then(async (h) => (await h.close(), true), () => false);
-    return partial ? { header: null, done: new Map() } : null;
+    return partial !== files.journal ? { header: null, done: new Map(), partial } : null;
   }
   const lines = text.split('\n');
   let header: Header;
   try {
     header = JSON.parse(lines[0]!) as Header;
   } catch {
-    return { header: null, done: new Map() };
+    return { header: null, done: new Map(), partial };
   }
-  const done = new Map<number, WriterCheckpoint>();
+  const done = new Map<number, Checkpoints>();
   for (const line of lines.slice(1)) {
     if (line.trim() === '') continue;
     try {
       const l = JSON.parse(line) as ChunkLine;
-      done.set(l.chunk, l.checkpoint);
+      done.set(l.chunk, l.checkpoints);
     } catch {
       break; // a line cut short by a crash: nothing after it was made durable
     }
   }
-  return { header, done };
+  return { header, done, partial };
 }
 
 /** Take the run's lock: refuse when a live process on this machine holds it; take over a stale one. */

@@ -10,6 +10,7 @@ import type { InferenceBackend } from '../infer/backend.js';
 import type { Layout } from '../infer/contract.js';
 import type { Norm } from '../infer/norm.js';
 import { LIMITS, checkChoice, checkInteger, maxThreads, stripUndefined } from '../options.js';
+import { resolve } from 'node:path';
 import type { PlanChunk } from '../plan/plan.js';
 import type { Compression } from '../write/options.js';
 import { parseShard, type Shard } from './shards.js';
@@ -38,8 +39,22 @@ export interface PredictOptions {
   crsDefs?: string[];
   /** CRS of the region's coordinates when not EPSG:4326, e.g. "EPSG:32633" (`--region-crs`). */
   regionCrs?: string | null;
-  /** Output GeoTIFF (`--out`). */
-  out: string;
+  /** Output GeoTIFF of the probabilities (`--out`); optional when `classes` is given. */
+  out?: string;
+  /**
+   * Class map (`--classes`): the argmax of the probabilities as uint8 with a colour table and the
+   * class names (`bandNames`) as GDAL category names; 255 outside the region. Ties go to the
+   * lowest class.
+   */
+  classes?: string;
+  /** The winning probability as uint8 percent 0..100, 255 = nodata (`--confidence`). */
+  confidence?: string;
+  /** Class colours (`--colors`): `#rrggbb,...` or a JSON file of them, one per class. Default: a qualitative palette. */
+  colors?: string;
+  /** Write every output as a Cloud Optimized GeoTIFF (`--cog`): overviews average, nearest for the class map. */
+  cog?: boolean;
+  /** A self-contained HTML run report (`--report`). */
+  report?: string;
   /** Tile size in pixels (`--tile`). Default 128. */
   tile?: number;
   /** Stride between tiles (`--stride`), 0 < stride <= tile. Default tile / 2. */
@@ -163,7 +178,14 @@ export interface ResolvedPredictOptions extends Omit<PredictOptions, 'blend' | '
 /** Fill in the defaults and check every option; throws UsageError naming the flag, its limit and the value. */
 export function resolvePredictOptions(options: PredictOptions): ResolvedPredictOptions {
   const o = { ...DEFAULT_PREDICT, ...stripUndefined(options) } as PredictOptions & typeof DEFAULT_PREDICT;
-  if (typeof o.out !== 'string' || o.out === '') throw new UsageError('--out is required: the output GeoTIFF');
+  if ((typeof o.out !== 'string' || o.out === '') && (typeof o.classes !== 'string' || o.classes === '')) {
+    throw new UsageError('--out or --classes is required: the probabilities and/or the class map to write');
+  }
+  for (const [flag, v] of [['--out', o.out], ['--classes', o.classes], ['--confidence', o.confidence], ['--report', o.report]] as const) {
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${flag} must be a file path`);
+  }
+  const paths = [o.out, o.classes, o.confidence, o.report].filter((p): p is string => p !== undefined).map((p) => resolve(p));
+  if (new Set(paths).size !== paths.length) throw new UsageError('--out, --classes, --confidence and --report must be different files');
   if (typeof o.model !== 'string' || o.model === '') throw new UsageError('--model is required: the ONNX model file');
   if (!Array.isArray(o.dynamic) || o.dynamic.length === 0) throw new UsageError('no dynamic inputs: give one GeoTIFF per time step with --dynamic t0.tif t1.tif ...');
   const tile = checkInteger(o.tile, '--tile', LIMITS.tile.min, LIMITS.tile.max, 'tile side in pixels');

@@ -20,16 +20,16 @@ import { failpoint } from '../failpoints.js';
 import { availableMemory } from '../options.js';
 import { estimateMemory, type MemoryEstimate, type PlanChunk } from '../plan/plan.js';
 import { registerCrsDefinition } from '../raster/crs.js';
-import { areaKeys } from '../write/georef.js';
-import { resolveOutputTarget, type RunInput } from '../write/target.js';
-import { createGeoTiffWriter, type GeoTiffWriter } from '../write/writer.js';
+import type { RunInput } from '../write/target.js';
 import { computeChunks, workList, type ChunkStats } from './chunks.js';
 import { closeInputs } from './inputs.js';
 import { Journal } from './journal.js';
+import { classStyle, outputSpecs, RunOutputs } from './outputs.js';
 import { resolvePredictOptions, stackingThreads, type PredictOptions, type ResolvedPredictOptions } from './options.js';
 import { provenance, runRecord } from './provenance.js';
+import { inputStatistics, type InputStatistic } from './sanity.js';
 import { setUp } from './setup.js';
-import { partPath, shardChunks, type Shard } from './shards.js';
+import { shardChunks, type Shard } from './shards.js';
 
 export { DEFAULT_PREDICT, resolvePredictOptions, type PredictOptions, type Progress } from './options.js';
 
@@ -65,6 +65,11 @@ export interface PredictSummary {
   };
   /** Non-finite model outputs inside the region (reported, and written as they are). */
   nonFinite: number;
+  /**
+   * Statistics of the normalised model input per input band (of the blocks this run decoded),
+   * with a warning where a channel is absurd.
+   */
+  inputs: InputStatistic[];
   memory: MemoryEstimate;
   warnings: string[];
 }
@@ -79,18 +84,19 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     warnings.push(m);
     options.warn?.(m);
   };
-  const out = o.shard ? partPath(o.out, o.shard) : o.out;
-  // the output may not be any file the run reads: checked before anything is read
-  const target = resolveOutputTarget(out, runInputs(o));
+  // no output may be a file the run reads: checked before anything is read
+  const specs = outputSpecs(o, runInputs(o));
+  const out = specs[0]!.path;
   for (const d of o.crsDefs ?? []) registerCrsDefinition(d, '--crs-def');
 
   const { inputs, crs, plan, backend, contract, norm, layout } = await setUp(o, warn);
-  let writer: GeoTiffWriter | undefined;
+  let outputs: RunOutputs | undefined;
   let journal: Journal | undefined;
   try {
     const ref = inputs.all[0]!;
     const K = contract.outBands;
     const N = contract.batchSize;
+    if (o.classes !== undefined) classStyle(o, K); // class count and colours are checked before any tile is read
     const selected = o.shard ? shardChunks(plan.chunks.list, o.shard) : plan.chunks.list;
     const chunks = o.chunkOrder ? o.chunkOrder(selected) : selected;
     if (chunks.length !== selected.length || new Set(chunks.map((c) => c.index)).size !== selected.length || chunks.some((c) => !selected.includes(c))) {
@@ -121,52 +127,50 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         },
         batchSize: N, batches: stats.batches, outBands: K, seconds, tilesPerSecond: stats.computed / Math.max(seconds, 1e-9), time: stats.time,
         blocksDecoded: stats.decoded, blocksMinimum: work.blocks.decodes.reduce((a, d) => a + d, 0), workers,
-        nonFinite: stats.nonFinite, memory: work.memory, warnings,
+        nonFinite: stats.nonFinite, inputs: stats.computed > 0 ? inputStatistics(layout, stats.stats) : [], memory: work.memory, warnings,
       };
     };
-    const idle = { computed: 0, batches: 0, time: { read: 0, infer: 0, blend: 0, write: 0 }, nonFinite: 0, decoded: 0 };
+    const idle: ChunkStats = { computed: 0, batches: 0, time: { read: 0, infer: 0, blend: 0, write: 0 }, nonFinite: 0, decoded: 0, stats: [] };
     if (o.dryRun) {
-      await checkOutputFolder(out);
+      for (const s of specs) await checkOutputFolder(s.path, s.flag);
       return summary(idle, 0, 0, true);
     }
 
     const prov = await provenance(o, plan, norm, K);
     const metadata = { ...prov.metadata, ...(o.shard ? { TILECAST_SHARD: `${o.shard.index}/${o.shard.count}` } : {}) };
-    journal = await Journal.open(target, out, { ...prov.facts, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : 'none' }, plan.chunks.list.length, o.resume);
+    const facts = {
+      ...prov.facts, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : 'none', outputs: specs.map((s) => s.key).join(','),
+      cog: String(o.cog ?? false), colors: o.colors ?? 'default',
+    };
+    journal = await Journal.open(Object.fromEntries(specs.map((s) => [s.key, s.target])), out, facts, plan.chunks.list.length, o.resume);
     const theJournal = journal;
     const order = chunks.filter((c) => !theJournal.done.has(c.index));
     if (order.length < chunks.length) work = estimate(order);
 
-    writer = await createGeoTiffWriter(out, {
-      width: plan.window.width, height: plan.window.height, bandCount: K, dataType: 'float32',
-      geoTransform: plan.outputGeoTransform, crs, nodata: o.outputNodata,
-      // a CRS without an EPSG code goes to the output as the input's own GeoKeys
-      ...(crs.epsg === null && ref.rawGeoKeys ? { geoKeys: areaKeys(ref.rawGeoKeys) } : {}),
-      bandDescriptions: o.bandNames ?? [], blockSize: o.blockSize, compression: o.compression, metadata,
-      ...(o.signal ? { signal: o.signal } : {}),
-    }, { path: journal.files.partial, ...(journal.restore ? { restore: journal.restore } : {}), keep: o.resume });
-    const theWriter = writer;
+    outputs = await RunOutputs.create(o, specs, plan, crs, ref, K, metadata, journal);
+    const theOutputs = outputs;
     const stats = await computeChunks({
       o, plan, layout, backend, sampleDims: contract.inputDims.slice(1), outBands: K, batchSize: N, workers,
       order, tiles: work.tiles, blocks: work.blocks, warn, t0,
       ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.trace ? { trace: o.trace } : {}), ...(o.signal ? { signal: o.signal } : {}),
-      write: (c, rows) => theWriter.writeBlockRow(c.blockRow + rows.index, rows.data, { firstBlock: c.blockCol, blocks: Math.ceil(c.width / o.blockSize) }),
+      write: (c, rows) => theOutputs.write(c, rows),
       chunkDone: async (c) => {
-        const checkpoint = await theWriter.checkpoint();
+        const checkpoints = await theOutputs.checkpoint();
         failpoint('synced');
-        await theJournal.complete(c.index, checkpoint);
+        await theJournal.complete(c.index, checkpoints);
       },
     });
+    for (const s of inputStatistics(layout, stats.stats)) if (s.warning) warn(s.warning);
     const t = performance.now();
-    await writer.close(runRecord(o, started, workers));
+    await outputs.close(runRecord(o, started, workers));
     stats.time.write += (performance.now() - t) / 1000;
     await journal.close(false);
     return summary(stats, order.length, chunks.length - order.length, false);
   } catch (err) {
-    await writer?.abort();
+    await outputs?.abort();
     await journal?.close(o.resume);
     if (o.resume && journal !== undefined) {
-      warn(`stopped: the complete chunks are kept in ${journal.files.partial}; run the same command with --resume to finish`);
+      warn(`stopped: the complete chunks are kept in ${Object.values(journal.files.partials).join(' ')}; run the same command with --resume to finish`);
     }
     throw err;
   } finally {
@@ -211,10 +215,10 @@ function runInputs(o: ResolvedPredictOptions): RunInput[] {
 }
 
 /** What the writer would find at create time, checked without creating anything (--dry-run). */
-async function checkOutputFolder(out: string): Promise<void> {
+async function checkOutputFolder(out: string, flag: string): Promise<void> {
   const folder = dirname(resolve(out));
   const st = await stat(folder).catch(() => null);
-  if (!st?.isDirectory()) throw new OutputError(`--out ${out}: the folder ${folder} does not exist; create it first`, { file: out });
+  if (!st?.isDirectory()) throw new OutputError(`${flag} ${out}: the folder ${folder} does not exist; create it first`, { file: out });
 }
 
 

@@ -55,7 +55,7 @@ before(async () => {
   const o = options({ chunk: 4096 });
   const s = await predict(o);
   assert.equal(s.chunks.total, 1);
-  reference = readFileSync(o.out);
+  reference = readFileSync(o.out!);
 });
 
 after(() => scene.cleanup());
@@ -75,7 +75,7 @@ describe('the output does not depend on how the window is cut into chunks', () =
     test(`chunk ${chunk}, batch size ${batchSize}, chunks in shuffled order (seed ${SEED})`, async () => {
       const o = options({ chunk, batchSize, chunkOrder: (c) => shuffled(c, SEED + chunk) });
       const s = await predict(o);
-      assert.ok(readFileSync(o.out).equals(reference), `chunk ${chunk}: the bytes differ from the unchunked run (replay with TILECAST_SEED=${SEED})`);
+      assert.ok(readFileSync(o.out!).equals(reference), `chunk ${chunk}: the bytes differ from the unchunked run (replay with TILECAST_SEED=${SEED})`);
       assert.equal(s.chunks.size, chunk);
       assert.equal(s.tiles.computed, s.chunks.tileComputations);
       if (chunk < 128) assert.ok(s.chunks.tileComputations > s.tiles.planned, 'border tiles are computed by every chunk they touch');
@@ -86,7 +86,7 @@ describe('the output does not depend on how the window is cut into chunks', () =
   test('with a pool of stacking workers too', async () => {
     const o = options({ chunk: 64, workers: 2, batchSize: 7 });
     await predict(o);
-    assert.ok(readFileSync(o.out).equals(reference));
+    assert.ok(readFileSync(o.out!).equals(reference));
   });
 });
 

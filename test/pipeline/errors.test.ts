@@ -212,8 +212,8 @@ describe('predict: what is reported rather than refused', () => {
     assert.ok(s.nonFinite > 0, `nonFinite ${s.nonFinite}`);
     assert.ok(warnings.length > 0 && warnings.every((w) => /NaN\/Inf/.test(w)), JSON.stringify(warnings));
     assert.deepEqual(s.warnings, warnings);
-    assert.ok(existsSync(o.out));
-    const out = await readOutput(o.out);
+    assert.ok(existsSync(o.out!));
+    const out = await readOutput(o.out!);
     assert.ok(out.bands[0]!.some((v) => Number.isFinite(v)));
   });
 

@@ -93,7 +93,7 @@ describe('pipelined run', () => {
     await predict(a);
     await predict(b);
     await predict(c);
-    const bytes = [a, b, c].map((o) => readFileSync(o.out));
+    const bytes = [a, b, c].map((o) => readFileSync(o.out!));
     assert.ok(bytes[0]!.equals(bytes[1]!), 'fake vs in-thread');
     assert.ok(bytes[1]!.equals(bytes[2]!), 'in-thread vs worker');
   });
@@ -102,14 +102,14 @@ describe('pipelined run', () => {
     const base = options({ workers: 0, batchSize: 16, queueDepth: 1, worker: false });
     const first = await predict(base);
     assert.equal(first.blocksDecoded, first.blocksMinimum);
-    const want = readFileSync(base.out);
+    const want = readFileSync(base.out!);
     // pairwise: every value of each option meets every value of the others at least once
     for (const [workers, batchSize, queueDepth] of [[1, 1, 1], [1, 3, 3], [2, 16, 3], [2, 1, 1], [4, 3, 1], [4, 16, 3], [2, 3, 1], [1, 16, 1]] as const) {
       const o = options({ workers, batchSize, queueDepth, worker: false });
       const s = await predict(o);
       assert.equal(s.workers, workers);
       assert.equal(s.blocksDecoded, s.blocksMinimum, `${workers} workers: each block decoded once`);
-      assert.ok(readFileSync(o.out).equals(want), `${workers} workers, batch ${batchSize}, depth ${queueDepth}: the output differs`);
+      assert.ok(readFileSync(o.out!).equals(want), `${workers} workers, batch ${batchSize}, depth ${queueDepth}: the output differs`);
     }
   });
 

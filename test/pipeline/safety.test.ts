@@ -165,7 +165,7 @@ describe('regions', () => {
     const s = await predict(o);
     assert.deepEqual(s.window, { x: 0, y: 0, width: scene.width, height: scene.height });
     assert.equal(s.tiles.skipped, 0);
-    const out = await readOutput(o.out);
+    const out = await readOutput(o.out!);
     assert.ok(out.bands[0]!.every((v, i) => !Number.isNaN(v) || !scene.isValid(0, scene.channel(0, 0)[i]!)), 'every pixel is in the region');
   });
 
