@@ -5,7 +5,7 @@ import { DEFAULT_PREDICT, predict, resolvePredictOptions, type PredictOptions, t
 import { parseFlags, toJson, type Command } from './run.js';
 
 const USAGE = `usage: tilecast predict --model m.onnx --dynamic t0.tif [t1.tif ...] [--static s.tif ...]
-                        --region r.geojson --out out.tif [options]
+                        --region r.geojson (--out probs.tif | --classes classes.tif) [options]
 
 inputs
   --model FILE          ONNX model: input [N,T,C,H,W] (or [N,T*C,H,W] with --layout NCHW), output [N,K,H,W]
@@ -17,8 +17,14 @@ inputs
                         'EPSG:25838=+proj=utm +zone=38 +ellps=GRS80 +units=m' (gdalsrsinfo -o proj4 EPSG:N prints one)
   --config FILE         JSON file with any of these options (camelCase keys); flags override it
 output
-  --out FILE            output GeoTIFF (float32, K bands, nodata outside the region)
-  --band-names A,B,...  output band descriptions (one per model output band)
+  --out FILE            probabilities: GeoTIFF of float32, K bands, nodata outside the region
+  --classes FILE        class map: uint8 argmax (ties to the lowest class), colour table and class
+                        names that GDAL and QGIS show, 255 outside the region
+  --confidence FILE     the winning probability in percent (uint8 0-100, 255 = nodata)
+  --band-names A,B,...  output band descriptions and class names (one per model output band)
+  --colors LIST|FILE    class colours: #rrggbb,#rrggbb,... or a JSON file of them (default: a palette)
+  --cog                 write every output as a Cloud Optimized GeoTIFF with overviews
+  --report FILE.html    a self-contained HTML run report (quicklooks, areas, statistics, timing)
   --output-nodata V     output nodata value (default nan)
   --block-size N        output block size (default ${DEFAULT_PREDICT.blockSize})
   --compress C          deflate | zstd | lzw | none (default ${DEFAULT_PREDICT.compression})
@@ -57,6 +63,11 @@ const FLAGS = {
   'region-crs': { type: 'string' },
   'crs-def': { type: 'string', multiple: true },
   out: { type: 'string' },
+  classes: { type: 'string' },
+  confidence: { type: 'string' },
+  colors: { type: 'string' },
+  cog: { type: 'boolean' },
+  report: { type: 'string' },
   tile: { type: 'string' },
   stride: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -119,6 +130,7 @@ function number(v: string | undefined, flag: string): number | undefined {
 /** The type each config key must have. */
 const CONFIG_KEYS: Record<string, 'string' | 'number' | 'boolean' | 'string[]' | 'string|object' | 'number[]'> = {
   model: 'string', dynamic: 'string[]', static: 'string[]', region: 'string|object', regionCrs: 'string', crsDefs: 'string[]', out: 'string',
+  classes: 'string', confidence: 'string', colors: 'string', cog: 'boolean', report: 'string',
   tile: 'number', stride: 'number', batchSize: 'number', blend: 'string|object', norm: 'string|object', layout: 'string',
   fill: 'number', outputNodata: 'number', bandNames: 'string[]', device: 'string', threads: 'number', blockSize: 'number',
   compression: 'string', queueDepth: 'number', workers: 'number', chunk: 'number', resume: 'boolean', shard: 'string', dryRun: 'boolean',
@@ -170,6 +182,11 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   set('regionCrs', v['region-crs']);
   set('crsDefs', v['crs-def']);
   set('out', v.out);
+  set('classes', v.classes);
+  set('confidence', v.confidence);
+  set('colors', v.colors);
+  set('cog', v.cog);
+  set('report', v.report);
   set('tile', number(v.tile, '--tile'));
   set('stride', number(v.stride, '--stride'));
   set('batchSize', number(v['batch-size'], '--batch-size'));
@@ -191,9 +208,10 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   set('dryRun', v['dry-run']);
   const o = { ...base, ...flags } as PredictOptions;
   // checked here for the CLI's wording; every value is checked by resolvePredictOptions
-  for (const [k, flag] of [['model', '--model'], ['dynamic', '--dynamic'], ['region', '--region'], ['out', '--out']] as const) {
+  for (const [k, flag] of [['model', '--model'], ['dynamic', '--dynamic'], ['region', '--region']] as const) {
     if (o[k] === undefined || (Array.isArray(o[k]) && (o[k] as unknown[]).length === 0)) throw new UsageError(`predict: ${flag} is required; see tilecast predict --help`);
   }
+  if (o.out === undefined && o.classes === undefined) throw new UsageError('predict: --out or --classes is required; see tilecast predict --help');
   resolvePredictOptions(o);
   return { ...o, json: v.json ?? false, quiet: v.quiet ?? false };
 }

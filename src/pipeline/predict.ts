@@ -20,13 +20,14 @@ import { failpoint } from '../failpoints.js';
 import { availableMemory } from '../options.js';
 import { estimateMemory, type MemoryEstimate, type PlanChunk } from '../plan/plan.js';
 import { registerCrsDefinition } from '../raster/crs.js';
-import type { RunInput } from '../write/target.js';
+import { resolveOutputTarget, type RunInput } from '../write/target.js';
 import { computeChunks, workList, type ChunkStats } from './chunks.js';
 import { closeInputs } from './inputs.js';
 import { Journal } from './journal.js';
 import { classStyle, outputSpecs, RunOutputs } from './outputs.js';
 import { resolvePredictOptions, stackingThreads, type PredictOptions, type ResolvedPredictOptions } from './options.js';
 import { provenance, runRecord } from './provenance.js';
+import { runReport } from './report.js';
 import { inputStatistics, type InputStatistic } from './sanity.js';
 import { setUp } from './setup.js';
 import { shardChunks, type Shard } from './shards.js';
@@ -86,6 +87,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
   };
   // no output may be a file the run reads: checked before anything is read
   const specs = outputSpecs(o, runInputs(o));
+  if (o.report !== undefined) resolveOutputTarget(o.report, runInputs(o), '--report');
   const out = specs[0]!.path;
   for (const d of o.crsDefs ?? []) registerCrsDefinition(d, '--crs-def');
 
@@ -160,12 +162,28 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         await theJournal.complete(c.index, checkpoints);
       },
     });
-    for (const s of inputStatistics(layout, stats.stats)) if (s.warning) warn(s.warning);
+    const inputStats = inputStatistics(layout, stats.stats);
+    for (const s of inputStats) if (s.warning) warn(s.warning);
     const t = performance.now();
-    await outputs.close(runRecord(o, started, workers));
+    const record = runRecord(o, started, workers);
+    await outputs.close(record);
     stats.time.write += (performance.now() - t) / 1000;
     await journal.close(false);
-    return summary(stats, order.length, chunks.length - order.length, false);
+    const result = summary(stats, order.length, chunks.length - order.length, false);
+    if (o.report !== undefined) {
+      const path = (key: string) => specs.find((s) => s.key === key)?.path;
+      await runReport({
+        path: o.report, plan, crs, input: o.dynamic[0]!, statistics: inputStats, title: `tilecast predict: ${out}`,
+        classes: path('classes') ? { path: path('classes')!, style: classStyle(o, K) } : null,
+        probabilities: path('out') ? { path: path('out')!, bandName: o.bandNames?.[0] ?? 'band 1' } : null,
+        timing: {
+          phases: Object.entries(stats.time).map(([name, seconds]) => ({ name: name === 'read' ? 'waiting for input' : name === 'infer' ? 'waiting for the model' : name, seconds })),
+          totalSeconds: result.seconds, tiles: stats.computed,
+        },
+        provenance: { ...metadata, ...record },
+      });
+    }
+    return result;
   } catch (err) {
     await outputs?.abort();
     await journal?.close(o.resume);

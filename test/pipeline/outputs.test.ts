@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { demoModel } from '../../scripts/models/demo.js';
@@ -17,6 +17,7 @@ import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
 import { defaultPalette } from '../../src/write/palette.js';
 import { GDAL_PYTHON, needGdal } from '../helpers/env.js';
 import { gdalRead } from '../write/gdal-read.js';
+import { needChromium, probePage } from '../report/chromium.js';
 import { makeScene, utmPolygon, type Scene } from './fixtures.js';
 
 const skip = needGdal();
@@ -152,12 +153,29 @@ describe('class map, confidence, COG and provenance', { skip }, () => {
     const mean = [...scene.norm.mean];
     const c = scene.dynamicBands;
     mean[c] = mean[c]! - 1000 * scene.norm.std[c]!;
-    const broken = await predict({ ...options(), out: join(scene.dir, `stats-bad-${dirs}.tif`), norm: { mean, std: scene.norm.std }, warn: (m) => warnings.push(m) });
+    const said: string[] = [];
+    const broken = await predict({ ...options(), out: join(scene.dir, `stats-bad-${dirs}.tif`), norm: { mean, std: scene.norm.std }, warn: (m) => said.push(m) });
     const flagged = broken.inputs.filter((s) => s.warning !== undefined);
-    assert.equal(flagged.length, 1, warnings.join('\n'));
+    assert.equal(flagged.length, 1, said.join('\n'));
     assert.equal(flagged[0]!.file, scene.static[0]);
     assert.equal(flagged[0]!.band, 1);
-    assert.match(warnings[0]!, new RegExp(`${scene.static[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} band 1 \\(model input c${c}\\) has a mean of (1000|999\\.\\d) after normalisation`));
+    assert.match(said[0]!, new RegExp(`${scene.static[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} band 1 \\(model input c${c}\\) has a mean of (1000|999\\.\\d) after normalisation`));
+  });
+
+  test('--report: one self-contained page that Chromium renders with every image, the class areas and the statistics', { skip: needChromium() }, async () => {
+    const o = options({ bandNames: ['water', 'forest', 'crop'] });
+    const report = join(o.dir, 'run.html');
+    const classes = join(o.dir, 'c.tif');
+    const s = await predict({ ...o, classes, report });
+    const html = readFileSync(report, 'utf8');
+    for (const name of ['water', 'forest', 'crop']) assert.ok(html.includes(name), name);
+    assert.ok(html.includes(scene.dynamic[0]!), 'the input drawn is named');
+    for (const st of s.inputs) assert.ok(html.includes(`${st.file}`), `statistics of ${st.file}`);
+    const probe = probePage(report, join(o.dir, 'probe.html'));
+    assert.deepEqual(probe.errors, []);
+    assert.equal(probe.images.length, 2);
+    for (const img of probe.images) assert.ok(img.complete && img.width > 0 && img.height > 0, JSON.stringify(img));
+    assert.deepEqual(readdirSync(o.dir).filter((f) => f.includes('tilecast')), []);
   });
 
   test('the class map alone: --out is optional; a model with more than 255 classes, bad colours and clashing paths are refused', async () => {

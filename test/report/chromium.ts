@@ -4,7 +4,7 @@
  * a missing Chromium skips the tests that need it; under CI it is a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -62,4 +62,40 @@ export function dumpDom(file: string): string {
 /** Render the page at `file` to a PNG screenshot at `png`. */
 export function screenshot(file: string, png: string, size: [number, number] = [1200, 2400]): void {
   run([`--screenshot=${png}`, `--window-size=${size[0]},${size[1]}`, '--hide-scrollbars', pathToFileURL(file).href]);
+}
+
+const PROBE = String.raw`<pre id="probe">pending</pre>
+<script>
+const errors = [];
+addEventListener('error', (e) => errors.push(e.message || ('failed to load ' + (e.target && (e.target.src || e.target.href)))), true);
+document.addEventListener('securitypolicyviolation', (e) => errors.push('blocked by the page policy: ' + e.blockedURI + ' (' + e.violatedDirective + ')'));
+addEventListener('load', () => {
+  const images = [...document.images].map((i) => ({ complete: i.complete, width: i.naturalWidth, height: i.naturalHeight }));
+  document.getElementById('probe').textContent = JSON.stringify({ images, errors, sections: document.querySelectorAll('section').length, title: document.title });
+});
+</script>
+</body>`;
+
+export interface Probe {
+  images: { complete: boolean; width: number; height: number }[];
+  errors: string[];
+  sections: number;
+  title: string;
+}
+
+/**
+ * Load a copy of the page at `file` (written to `probeFile`) with a probe script added (the page
+ * itself has none; the copy's policy allows inline scripts only): what loaded, the natural size of
+ * every image, and every error or policy violation.
+ */
+export function probePage(file: string, probeFile: string): Probe {
+  const html = readFileSync(file, 'utf8');
+  const probed = html.replace("style-src 'unsafe-inline'", "style-src 'unsafe-inline'; script-src 'unsafe-inline'").replace('</body>', PROBE);
+  if (probed === html) throw new Error(`${file}: no policy or </body> to add the probe to`);
+  writeFileSync(probeFile, probed);
+  const dom = dumpDom(probeFile);
+  const m = /<pre id="probe">([^<]*)<\/pre>/.exec(dom);
+  if (m === null) throw new Error(`no probe in the DOM dump: ${dom.slice(0, 500)}`);
+  if (m[1] === 'pending') throw new Error('the load handler did not run');
+  return JSON.parse(m[1]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Probe;
 }
