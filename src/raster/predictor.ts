@@ -41,9 +41,12 @@ export function toSamples(
     if (!littleEndian && size > 1) swapBytes(buf, size);
   }
   if (predictor === 2) {
-    // libtiff differences floats on their bit patterns, as integers of the same width
+    // libtiff differences every type on its bits, as unsigned integers of the sample's width
+    // (wrapping): unsigned views give the same bits for signed and float samples
     if (size === 8) undoHorizontal64(new BigUint64Array(buf.buffer, buf.byteOffset, n), width, rows, spp);
-    else undoHorizontal(size === 4 && dtype === 'float32' ? new Uint32Array(buf.buffer, buf.byteOffset, n) : new TYPED_ARRAY[dtype](buf.buffer, buf.byteOffset, n), width, rows, spp);
+    else if (size === 4) undoHorizontal32(new Uint32Array(buf.buffer, buf.byteOffset, n), width, rows, spp);
+    else if (size === 2) undoHorizontal16(new Uint16Array(buf.buffer, buf.byteOffset, n), width, rows, spp);
+    else undoHorizontal8(buf.subarray(0, n), width, rows, spp);
   }
   return new TYPED_ARRAY[dtype](buf.buffer, buf.byteOffset, n);
 }
@@ -62,7 +65,31 @@ function undoHorizontal64(a: BigUint64Array, width: number, rows: number, spp: n
   }
 }
 
-function undoHorizontal(a: { [i: number]: number }, width: number, rows: number, spp: number): void {
+// One function per width, so that each loop sees a single array type (V8 compiles it to plain
+// loads and stores instead of generic element access).
+
+function undoHorizontal8(a: Uint8Array, width: number, rows: number, spp: number): void {
+  const stride = width * spp;
+  for (let r = 0; r < rows; r++) {
+    const row = r * stride;
+    for (let i = row + spp, end = row + stride; i < end; i++) a[i] = a[i]! + a[i - spp]!;
+  }
+}
+
+function undoHorizontal16(a: Uint16Array, width: number, rows: number, spp: number): void {
+  const stride = width * spp;
+  for (let r = 0; r < rows; r++) {
+    const row = r * stride;
+    if (spp === 1) {
+      let acc = a[row]!;
+      for (let i = row + 1, end = row + stride; i < end; i++) a[i] = acc = (acc + a[i]!) & 0xffff;
+    } else {
+      for (let i = row + spp, end = row + stride; i < end; i++) a[i] = a[i]! + a[i - spp]!;
+    }
+  }
+}
+
+function undoHorizontal32(a: Uint32Array, width: number, rows: number, spp: number): void {
   const stride = width * spp;
   for (let r = 0; r < rows; r++) {
     const row = r * stride;
@@ -79,13 +106,31 @@ function undoFloatPredictor(b: Uint8Array, size: number, width: number, rows: nu
   const samplesPerRow = width * spp;
   const rowBytes = samplesPerRow * size;
   const out = new Uint8Array(b.length);
+  const words = new Uint32Array(out.buffer, 0, out.length >> 2);
   for (let r = 0; r < rows; r++) {
     const o = r * rowBytes;
-    for (let i = o + spp, end = o + rowBytes; i < end; i++) b[i] = (b[i]! + b[i - spp]!) & 0xff;
-    for (let s = 0; s < samplesPerRow; s++) {
-      for (let k = 0; k < size; k++) {
-        // plane k holds byte k counted from the most significant; the host is little-endian
-        out[o + s * size + (size - 1 - k)] = b[o + k * samplesPerRow + s]!;
+    if (spp === 1) {
+      let acc = b[o]!;
+      for (let i = o + 1, end = o + rowBytes; i < end; i++) b[i] = acc = (acc + b[i]!) & 0xff;
+    } else {
+      for (let i = o + spp, end = o + rowBytes; i < end; i++) b[i] = (b[i]! + b[i - spp]!) & 0xff;
+    }
+    // plane k holds byte k of every sample counted from the most significant; the host is
+    // little-endian, so a float32 is the word (p0 << 24 | p1 << 16 | p2 << 8 | p3) and a float64
+    // the high word of planes 0..3 over the low word of planes 4..7
+    const n = samplesPerRow;
+    if (size === 4) {
+      const w0 = o >> 2;
+      for (let s = 0; s < n; s++) {
+        const i = o + s;
+        words[w0 + s] = ((b[i]! << 24) | (b[i + n]! << 16) | (b[i + 2 * n]! << 8) | b[i + 3 * n]!) >>> 0;
+      }
+    } else {
+      const w0 = o >> 2;
+      for (let s = 0; s < n; s++) {
+        const i = o + s;
+        words[w0 + 2 * s + 1] = ((b[i]! << 24) | (b[i + n]! << 16) | (b[i + 2 * n]! << 8) | b[i + 3 * n]!) >>> 0;
+        words[w0 + 2 * s] = ((b[i + 4 * n]! << 24) | (b[i + 5 * n]! << 16) | (b[i + 6 * n]! << 8) | b[i + 7 * n]!) >>> 0;
       }
     }
   }
