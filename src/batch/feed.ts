@@ -13,6 +13,7 @@ import { planBlocks, slabFloats, type BlockPlan, type TileList } from './blocks.
 import type { SlabMap } from './assemble.js';
 import { tileFloats, type ChannelLayout } from './layout.js';
 import { addStats, emptyStats, type BandStats } from './normalise.js';
+import { StackJobs } from './jobs.js';
 import { openStackExecutor, type StackExecutor } from './pool.js';
 
 export interface FeedOptions {
@@ -84,6 +85,8 @@ export class BatchFeed {
   readonly stats: BandStats[][];
 
   private executor!: StackExecutor;
+  /** Tiles are assembled on this thread, which owns the batch buffers. */
+  private readonly assembler: StackJobs;
   private readonly arenas: SharedArrayBuffer[];
   private readonly slabFloats: number[];
   private readonly slabs: Slabs[];
@@ -112,6 +115,7 @@ export class BatchFeed {
     this.arenas = layout.files.map((_, f) => new SharedArrayBuffer(Math.max(1, this.plan.slabs[f]!) * this.slabFloats[f]! * 4));
     this.slabs = layout.files.map((_, f) => new Slabs(this.plan.slabs[f]!));
     this.held = layout.files.map(() => new Map());
+    this.assembler = new StackJobs(layout, this.arenas.map((a) => new Float32Array(a)), this.slabFloats);
     this.stats = layout.files.map((f) => Array.from({ length: f.bands }, emptyStats));
     const floats = batchSize * tileFloats(layout);
     const buffers = Math.min(queueDepth + 1, Math.max(this.batches, 1) + 1);
@@ -192,10 +196,10 @@ export class BatchFeed {
       tiles[2 * i + 1] = this.o.tiles.y[start + i]!;
     }
     this.o.trace?.('read-start', b);
-    const out = await this.executor.assemble(buffer, { tiles, maps });
+    this.assembler.assemble(buffer, { tiles, maps });
     this.o.trace?.('read-end', b);
     this.complete(b);
-    return { index: b, start, count, buffer: out };
+    return { index: b, start, count, buffer };
   }
 
   /** Dispatch the decodes of batch d's blocks not held yet (in batch order, once). */

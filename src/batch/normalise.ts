@@ -15,24 +15,25 @@ export interface BandNorm {
   nodata: number | null;
 }
 
-const TABLE_RANGE: Partial<Record<DataType, [first: number, size: number]>> = {
-  uint8: [0, 256], int8: [-128, 256], uint16: [0, 65536], int16: [-32768, 65536],
-};
-
 /** Normalised value of every sample value of an 8/16-bit type, by (dtype, norm); kept per thread. */
 const tables = new Map<string, Float32Array>();
 
+/**
+ * The table of an 8- or 16-bit type, indexed by the sample's bits read as unsigned (so a signed
+ * type's table starts at 0 and wraps to its negative values half-way); null for wider types.
+ */
 function table(dtype: DataType, n: BandNorm): Float32Array | null {
-  const range = TABLE_RANGE[dtype];
-  if (range === undefined) return null;
+  const bits = dtype === 'uint8' || dtype === 'int8' ? 8 : dtype === 'uint16' || dtype === 'int16' ? 16 : 0;
+  if (bits === 0) return null;
   const key = `${dtype}/${n.mean}/${n.std}/${n.fill}/${n.nodata}`;
   let lut = tables.get(key);
   if (lut === undefined) {
-    const [first, size] = range;
+    const size = 1 << bits;
+    const signed = dtype === 'int8' || dtype === 'int16';
     lut = new Float32Array(size);
-    for (let i = 0; i < size; i++) {
-      const v = first + i;
-      lut[i] = v !== n.nodata ? (v - n.mean) / n.std : n.fill;
+    for (let u = 0; u < size; u++) {
+      const v = signed && u >= size / 2 ? u - size : u;
+      lut[u] = v !== n.nodata ? (v - n.mean) / n.std : n.fill;
     }
     tables.set(key, lut);
   }
@@ -58,10 +59,13 @@ export function addStats(into: BandStats, s: BandStats): void {
   into[5] = Math.max(into[5], s[5]);
 }
 
+/** The statistics sample every STATS_ROW_STEP-th row of a block: a sanity check needs no more. */
+export const STATS_ROW_STEP = 8;
+
 /**
- * Statistics of the normalised plane `out` (row-major, `width` per row) over its first `rows`
- * rows and `cols` columns (the block's pixels inside the raster), telling invalid pixels by the
- * samples as decoded.
+ * Statistics of the normalised plane `out` (row-major, `width` per row) over every
+ * STATS_ROW_STEP-th of its first `rows` rows and its first `cols` columns (the block's pixels
+ * inside the raster), telling invalid pixels by the samples as decoded.
  */
 export function bandStats(samples: TypedArray, dtype: DataType, spb: number, band: number, n: BandNorm, out: Float32Array, width: number, cols: number, rows: number): BandStats {
   const nd = n.nodata === null ? NaN : dtype === 'float32' ? Math.fround(n.nodata) : n.nodata;
@@ -70,7 +74,9 @@ export function bandStats(samples: TypedArray, dtype: DataType, spb: number, ban
   let sq = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (let r = 0; r < rows; r++) {
+  let pixels = 0;
+  for (let r = 0; r < rows; r += STATS_ROW_STEP) {
+    pixels += cols;
     for (let c = 0, i = r * width, s = i * spb + band; c < cols; c++, i++, s += spb) {
       const v = samples[s]!;
       if (v !== v || v === nd) {
@@ -84,7 +90,7 @@ export function bandStats(samples: TypedArray, dtype: DataType, spb: number, ban
       if (x > max) max = x;
     }
   }
-  return [rows * cols, invalid, sum, sq, min, max];
+  return [pixels, invalid, sum, sq, min, max];
 }
 
 /**
@@ -93,20 +99,56 @@ export function bandStats(samples: TypedArray, dtype: DataType, spb: number, ban
  */
 export function normaliseBand(samples: TypedArray, dtype: DataType, spb: number, band: number, count: number, n: BandNorm, out: Float32Array): void {
   const lut = table(dtype, n);
+  // one loop per array type, so that each sees a single type (plain loads, no generic access)
   if (lut !== null) {
-    const offset = dtype === 'int8' ? 128 : dtype === 'int16' ? 32768 : 0;
-    if (spb === 1 && offset === 0) {
-      for (let i = 0; i < count; i++) out[i] = lut[samples[i]!]!;
-    } else {
-      for (let i = 0, s = band; i < count; i++, s += spb) out[i] = lut[samples[s]! + offset]!;
-    }
+    if (samples.BYTES_PER_ELEMENT === 1) lookup8(new Uint8Array(samples.buffer, samples.byteOffset, samples.length), spb, band, count, lut, out);
+    else lookup16(new Uint16Array(samples.buffer, samples.byteOffset, samples.length), spb, band, count, lut, out);
     return;
   }
   // nodata as the band stores it: GDAL compares in the band's type
   const nd = n.nodata === null ? NaN : dtype === 'float32' ? Math.fround(n.nodata) : n.nodata;
-  const { mean, std, fill } = n;
+  if (samples instanceof Float32Array) arithF32(samples, spb, band, count, n.mean, n.std, n.fill, nd, out);
+  else if (samples instanceof Float64Array) arithF64(samples, spb, band, count, n.mean, n.std, n.fill, nd, out);
+  else if (samples instanceof Uint32Array) arithU32(samples, spb, band, count, n.mean, n.std, n.fill, nd, out);
+  else arithI32(samples as Int32Array, spb, band, count, n.mean, n.std, n.fill, nd, out);
+}
+
+function lookup8(samples: Uint8Array, spb: number, band: number, count: number, lut: Float32Array, out: Float32Array): void {
+  for (let i = 0, s = band; i < count; i++, s += spb) out[i] = lut[samples[s]!]!;
+}
+
+function lookup16(samples: Uint16Array, spb: number, band: number, count: number, lut: Float32Array, out: Float32Array): void {
+  if (spb === 1) {
+    for (let i = 0; i < count; i++) out[i] = lut[samples[i]!]!;
+    return;
+  }
+  for (let i = 0, s = band; i < count; i++, s += spb) out[i] = lut[samples[s]!]!;
+}
+
+function arithF32(samples: Float32Array, spb: number, band: number, count: number, mean: number, std: number, fill: number, nd: number, out: Float32Array): void {
   for (let i = 0, s = band; i < count; i++, s += spb) {
     const v = samples[s]!;
     out[i] = v === v && v !== nd ? (v - mean) / std : fill;
+  }
+}
+
+function arithF64(samples: Float64Array, spb: number, band: number, count: number, mean: number, std: number, fill: number, nd: number, out: Float32Array): void {
+  for (let i = 0, s = band; i < count; i++, s += spb) {
+    const v = samples[s]!;
+    out[i] = v === v && v !== nd ? (v - mean) / std : fill;
+  }
+}
+
+function arithU32(samples: Uint32Array, spb: number, band: number, count: number, mean: number, std: number, fill: number, nd: number, out: Float32Array): void {
+  for (let i = 0, s = band; i < count; i++, s += spb) {
+    const v = samples[s]!;
+    out[i] = v !== nd ? (v - mean) / std : fill;
+  }
+}
+
+function arithI32(samples: Int32Array, spb: number, band: number, count: number, mean: number, std: number, fill: number, nd: number, out: Float32Array): void {
+  for (let i = 0, s = band; i < count; i++, s += spb) {
+    const v = samples[s]!;
+    out[i] = v !== nd ? (v - mean) / std : fill;
   }
 }

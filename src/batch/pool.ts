@@ -1,13 +1,13 @@
 /**
- * Where the batch stage's jobs run: a pool of worker threads (`--workers N`) over shared slab
- * arenas, or the calling thread itself (`workers: 0`). Batch buffers are ordinary ArrayBuffers
- * (onnxruntime takes no shared memory): one is transferred to the worker that assembles it and
- * comes back the same way, so nothing is copied. Assembly jobs go before decode jobs, which only
- * prepare later batches; each worker holds at most two jobs so the queue stays on this side.
+ * Where blocks are decoded and normalised: a pool of worker threads (`--workers N`) writing into
+ * shared slab arenas, or the calling thread itself (`workers: 0`). Each worker holds at most two
+ * jobs, so the queue stays on this side and a slow job does not hold up others. (Tiles are
+ * assembled from the slabs on the calling thread, which owns the batch buffers: onnxruntime takes
+ * no shared memory, and row copies are bound by memory, not by a core.)
  */
 import type { Worker } from 'node:worker_threads';
 import { errorFromData, spawnWorker } from '../worker-thread.js';
-import { StackJobs, type AssembleJob, type DecodeJob, type DecodeStats } from './jobs.js';
+import { StackJobs, type DecodeJob, type DecodeStats } from './jobs.js';
 import type { ChannelLayout } from './layout.js';
 import type { FromStackWorker, StackWorkerInit, ToStackWorker } from './protocol.js';
 
@@ -15,8 +15,6 @@ export interface StackExecutor {
   /** Threads the jobs run on (0: the calling thread). */
   readonly workers: number;
   decode(job: DecodeJob): Promise<DecodeStats>;
-  /** Assemble into `buffer`; resolves with the same memory (possibly a new view after a transfer). */
-  assemble(buffer: Float32Array, job: AssembleJob): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -28,10 +26,6 @@ export async function openStackExecutor(layout: ChannelLayout, arenas: SharedArr
     return {
       workers: 0,
       decode: (job) => jobs.decode(job),
-      assemble: async (buffer, job) => {
-        jobs.assemble(buffer, job);
-        return buffer;
-      },
       close: () => jobs.close(),
     };
   }
@@ -42,7 +36,6 @@ export async function openStackExecutor(layout: ChannelLayout, arenas: SharedArr
 
 interface Pending {
   message: ToStackWorker;
-  transfer: ArrayBuffer[];
   resolve: (m: FromStackWorker & { type: 'done' }) => void;
   reject: (e: Error) => void;
 }
@@ -55,8 +48,7 @@ class Pool implements StackExecutor {
   private readonly threads: Worker[] = [];
   private readonly load: number[] = [];
   private readonly waiting = new Map<number, { pending: Pending; thread: number }>();
-  private readonly urgent: Pending[] = [];
-  private readonly later: Pending[] = [];
+  private readonly queue: Pending[] = [];
   private nextId = 1;
   private failure: Error | null = null;
 
@@ -92,27 +84,20 @@ class Pool implements StackExecutor {
   }
 
   decode(job: DecodeJob): Promise<DecodeStats> {
-    return this.submit({ type: 'decode', id: this.nextId++, job }, [], false).then((m) => m.stats ?? []);
+    return this.submit({ type: 'decode', id: this.nextId++, job }).then((m) => m.stats ?? []);
   }
 
-  async assemble(buffer: Float32Array, job: AssembleJob): Promise<Float32Array> {
-    const whole = buffer.buffer as ArrayBuffer;
-    const { byteOffset, length } = buffer; // the view is detached by the transfer
-    const done = await this.submit({ type: 'assemble', id: this.nextId++, job, buffer: whole }, [whole], true);
-    return new Float32Array(done.buffer!, byteOffset, length);
-  }
-
-  private submit(message: ToStackWorker, transfer: ArrayBuffer[], urgent: boolean): Promise<FromStackWorker & { type: 'done' }> {
+  private submit(message: ToStackWorker): Promise<FromStackWorker & { type: 'done' }> {
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      (urgent ? this.urgent : this.later).push({ message, transfer, resolve, reject });
+      this.queue.push({ message, resolve, reject });
       this.dispatch();
     });
   }
 
   private dispatch(): void {
     for (;;) {
-      const queue = this.urgent.length > 0 ? this.urgent : this.later;
+      const queue = this.queue;
       if (queue.length === 0) return;
       let best = 0;
       for (let i = 1; i < this.threads.length; i++) if (this.load[i]! < this.load[best]!) best = i;
@@ -120,7 +105,7 @@ class Pool implements StackExecutor {
       const pending = queue.shift()!;
       this.load[best]!++;
       this.waiting.set((pending.message as { id: number }).id, { pending, thread: best });
-      this.threads[best]!.postMessage(pending.message, pending.transfer);
+      this.threads[best]!.postMessage(pending.message);
     }
   }
 
@@ -139,10 +124,9 @@ class Pool implements StackExecutor {
     if (this.failure !== null) return;
     this.failure = e;
     for (const w of this.waiting.values()) w.pending.reject(e);
-    for (const p of [...this.urgent, ...this.later]) p.reject(e);
+    for (const p of this.queue) p.reject(e);
     this.waiting.clear();
-    this.urgent.length = 0;
-    this.later.length = 0;
+    this.queue.length = 0;
   }
 
   async close(): Promise<void> {

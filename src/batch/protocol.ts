@@ -1,6 +1,6 @@
 /** Messages between the stacking pool (pool.ts) and its workers (worker.ts). */
 import type { ErrorData } from '../worker-thread.js';
-import type { AssembleJob, DecodeJob, DecodeStats } from './jobs.js';
+import type { DecodeJob, DecodeStats } from './jobs.js';
 import type { ChannelLayout } from './layout.js';
 
 /** workerData: the layout and the shared slab arenas, one per input file. */
@@ -12,11 +12,10 @@ export interface StackWorkerInit {
 
 export type ToStackWorker =
   | { type: 'decode'; id: number; job: DecodeJob }
-  | { type: 'assemble'; id: number; job: AssembleJob; buffer: ArrayBuffer }
   | { type: 'close' };
 
 export type FromStackWorker =
   | { type: 'ready' }
   | { type: 'open-error'; error: ErrorData }
-  | { type: 'done'; id: number; buffer?: ArrayBuffer; stats?: DecodeStats }
-  | { type: 'error'; id: number; error: ErrorData; buffer?: ArrayBuffer };
+  | { type: 'done'; id: number; stats: DecodeStats }
+  | { type: 'error'; id: number; error: ErrorData };

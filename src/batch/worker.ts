@@ -1,7 +1,4 @@
-/**
- * A stacking thread of the pool (pool.ts): decodes blocks into the shared slab arenas and
- * assembles batches into buffers it is handed (transferred, not copied) and hands back.
- */
+/** A thread of the pool (pool.ts): decodes and normalises blocks into the shared slab arenas. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorToData } from '../worker-thread.js';
 import { StackJobs } from './jobs.js';
@@ -11,7 +8,7 @@ const port = parentPort;
 if (port === null) throw new Error('batch/worker.ts must run in a worker thread');
 const init = workerData as StackWorkerInit;
 const jobs = new StackJobs(init.layout, init.arenas.map((a) => new Float32Array(a)), init.slabFloats);
-const post = (m: FromStackWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+const post = (m: FromStackWorker): void => port.postMessage(m);
 
 try {
   await jobs.open();
@@ -27,14 +24,8 @@ port.on('message', async (m: ToStackWorker) => {
     return;
   }
   try {
-    if (m.type === 'decode') {
-      post({ type: 'done', id: m.id, stats: await jobs.decode(m.job) });
-    } else {
-      const batch = new Float32Array(m.buffer);
-      jobs.assemble(batch, m.job);
-      post({ type: 'done', id: m.id, buffer: m.buffer }, [m.buffer]);
-    }
+    post({ type: 'done', id: m.id, stats: await jobs.decode(m.job) });
   } catch (e) {
-    post({ type: 'error', id: m.id, error: errorToData(e), ...(m.type === 'assemble' ? { buffer: m.buffer } : {}) }, m.type === 'assemble' ? [m.buffer] : []);
+    post({ type: 'error', id: m.id, error: errorToData(e) });
   }
 });
