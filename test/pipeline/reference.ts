@@ -108,7 +108,9 @@ export async function referencePredict(o: ReferenceOptions): Promise<ReferenceRe
   const mask = regionMask(polygons, win);
   const xs = origins(win.width, T, stride);
   const ys = origins(win.height, T, stride);
-  const session = await ort.InferenceSession.create(o.model);
+  // the same graph optimisation as tilecast's sessions (src/infer/onnx.ts): the kernels, and so the
+  // last bits of the model's output, depend on it
+  const session = await ort.InferenceSession.create(o.model, { graphOptimizationLevel: 'extended' });
   const Tt = scene.T;
   const C = scene.C;
   let sumW: Float64Array | null = null;
