@@ -76,7 +76,7 @@ export const CASES: readonly CrsCase[] = [
   // geographic
   c(4326, 'geographic WGS 84'),
   c(4258, 'geographic ETRS89'),
-  c(4269, 'geographic NAD83'),
+  c(4269, 'geographic NAD83 (PROJ shifts to WGS 84 differently in Alaska)', 'regional'),
   c(4322, 'geographic WGS 72'),
   c(4277, 'geographic OSGB36'),
 ];
