@@ -1,16 +1,19 @@
 /**
- * A local GeoTIFF opened for windowed reading: header facts, georeferencing, and any pixel window
- * of chosen bands as float planes, through the shared decoded-block cache.
+ * A GeoTIFF (a local file or an http(s) URL) opened for windowed reading: header facts,
+ * georeferencing, and any pixel window of chosen bands as float planes, through the shared
+ * decoded-block cache. Bytes come from a ByteSource (byte-source.ts); the file's overviews open
+ * as RasterSources of their own (`overviews()`, or `open(path, { overview: k })`).
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { globals } from 'geotiff';
-import { InputError, TilecastError, UnsupportedError } from '../errors.js';
+import { InputError, TilecastError, UnsupportedError, UsageError } from '../errors.js';
 import { BlockCache } from './block-cache.js';
+import { openByteSource, type ByteSource } from './byte-source.js';
 import { CodecError } from './codec-error.js';
 import { checkCompression, compressionName, decompress, MAX_EXPANSION, usesPredictor, type BlockLayout } from './codecs.js';
 import { crsFromGeoKeys } from './crs.js';
 import { toSamples } from './predictor.js';
-import { readAt, readTiffHeader, summarise, TAG, num, nums, str, type Ifd } from './tiff.js';
+import type { HttpOptions } from './http-source.js';
+import { checkFieldTypes, readTiffHeader, summarise, TAG, num, nums, str, type Ifd, type TiffHeader } from './tiff.js';
 import type { Crs, DataType, GeoTransform, PixelWindow, RawGeoKeys, TypedArray } from './types.js';
 import { TYPED_ARRAY, bytesPerSample } from './types.js';
 
@@ -29,6 +32,21 @@ export function sharedBlockCache(): BlockCache {
 export interface OpenOptions {
   /** Decoded-block cache; defaults to one shared cache of DEFAULT_BLOCK_CACHE.budgetMB. */
   cache?: BlockCache;
+  /**
+   * Open the file's reduced-resolution image number `overview` (0 = the largest, as GDAL's
+   * GetOverview(k)) instead of the full-resolution one. Default: the full resolution.
+   */
+  overview?: number;
+  /** How an http(s) URL is read (timeouts, retries, requests in flight); see DEFAULT_HTTP_OPTIONS. */
+  http?: HttpOptions;
+}
+
+/** A block of one sample plane: column, row and (for band-interleaved files) band. */
+export interface BlockRef {
+  bx: number;
+  by: number;
+  /** Band of a band-interleaved (planar 2) file; ignored otherwise. Default 0. */
+  sample?: number;
 }
 
 export interface ReadOptions {
@@ -65,7 +83,12 @@ export interface WindowData<T extends Float32Array | Float64Array = Float32Array
 let nextId = 0;
 
 export class RasterSource {
+  /** The path or URL it was opened with. */
   readonly path: string;
+  /** The path or URL as messages show it (a URL's credentials and signatures left out). */
+  readonly name: string;
+  /** Which overview this is (0 = the largest), or null for the full-resolution image. */
+  readonly overviewLevel: number | null;
   readonly width: number;
   readonly height: number;
   readonly bandCount: number;
@@ -81,6 +104,7 @@ export class RasterSource {
   readonly bigTiff: boolean;
   readonly geoTransform: GeoTransform | null;
   readonly nodata: number | null;
+  /** Overviews (reduced-resolution images) of the file; 0 for an overview itself. */
   readonly overviewCount: number;
   readonly bandDescriptions: (string | null)[];
   /** GDAL_METADATA dataset items (not per band). */
@@ -92,8 +116,17 @@ export class RasterSource {
   /** Blocks this raster decoded (cache misses). */
   blocksDecoded = 0;
 
-  private readonly fh: FileHandle;
-  private readonly fileSize: number;
+  private readonly bytes: ByteSource;
+  /** Whether close() closes the byte source (overviews from overviews() share their file's). */
+  private readonly ownsBytes: boolean;
+  private readonly overviewIfds: Ifd[];
+  private readonly header: TiffHeader;
+  private children: RasterSource[] | undefined;
+  private closed = false;
+  /** Size of the file in bytes. */
+  readonly fileSize: number;
+  /** What changes when the file's content does: its modification time (ms), or a URL's ETag / Last-Modified ('' when unknown). */
+  readonly fileVersion: string;
   private readonly offsets: number[];
   /** Byte counts; null for an uncompressed single strip without them (libtiff reads it anyway). */
   private readonly byteCounts: number[] | null;
@@ -109,39 +142,52 @@ export class RasterSource {
   private readonly tables = new Map<string, Float32Array>();
   private crsError: TilecastError | undefined;
 
-  private constructor(path: string, fh: FileHandle, ifd: Ifd, header: { littleEndian: boolean; bigTiff: boolean; fileSize: number; ifds: Ifd[] }, cache: BlockCache) {
+  /**
+   * @param base the full-resolution image, when this is its overview `level`: what an overview's
+   *   IFD leaves out (georeferencing, nodata, metadata) is taken from it
+   */
+  private constructor(
+    path: string, bytes: ByteSource, ifd: Ifd, header: TiffHeader, cache: BlockCache,
+    base: RasterSource | null, level: number | null, ownsBytes: boolean,
+  ) {
     this.path = path;
-    this.fh = fh;
+    const name = bytes.name;
+    this.name = name;
+    this.bytes = bytes;
+    this.ownsBytes = ownsBytes;
+    this.header = header;
+    this.overviewLevel = level;
     this.cache = cache;
     this.fileSize = header.fileSize;
+    this.fileVersion = bytes.version;
     this.littleEndian = header.littleEndian;
     this.bigTiff = header.bigTiff;
     this.keyPrefix = `${nextId++}:`;
 
     const fail = (what: string): never => {
-      throw new InputError(`${path}: ${what}; the file is damaged or not a raster GeoTIFF`, { file: path });
+      throw new InputError(`${name}: ${what}; the file is damaged or not a raster GeoTIFF`, { file: name });
     };
     const unsupported = (what: string): never => {
-      throw new UnsupportedError(`${path}: ${what}; convert it with: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${path} out.tif`, { file: path });
+      throw new UnsupportedError(`${name}: ${what}; convert it with: gdal_translate -co COMPRESS=DEFLATE -co TILED=YES ${name} out.tif`, { file: name });
     };
     this.width = num(ifd, TAG.ImageWidth, 0);
     this.height = num(ifd, TAG.ImageLength, 0);
     if (!(this.width > 0 && this.height > 0)) fail(`image size ${this.width}x${this.height} is empty`);
     this.bandCount = num(ifd, TAG.SamplesPerPixel, 1);
     if (!(this.bandCount >= 1 && this.bandCount <= 65535)) fail(`SamplesPerPixel ${this.bandCount} is invalid (1 to 65535)`);
-    this.dataType = sampleType(ifd, this.bandCount, path);
+    this.dataType = sampleType(ifd, this.bandCount, name);
     // libtiff refuses the directory otherwise (999 is a known writer's alpha, which it accepts)
     const extra = nums(ifd, TAG.ExtraSamples) ?? [];
     if (extra.length > this.bandCount || extra.some((v) => v > 2 && v !== 999)) {
       fail(`ExtraSamples (${summarise(extra)}) does not fit ${this.bandCount} sample(s) per pixel (at most that many values, each 0, 1 or 2)`);
     }
     this.compressionCode = num(ifd, TAG.Compression, 1);
-    checkCompression(this.compressionCode, path);
+    checkCompression(this.compressionCode, name);
     this.predictor = num(ifd, TAG.Predictor, 1);
     // libtiff (and so GDAL) applies the predictor only with LZW, deflate and zstd, and ignores it otherwise
     this.activePredictor = usesPredictor(this.compressionCode) ? this.predictor : 1;
     if (![1, 2, 3].includes(this.activePredictor)) {
-      throw new UnsupportedError(`${path}: predictor ${this.predictor} is not supported (1, 2 or 3); convert it with: gdal_translate -co COMPRESS=DEFLATE -co PREDICTOR=2 ${path} out.tif`, { file: path });
+      throw new UnsupportedError(`${name}: predictor ${this.predictor} is not supported (1, 2 or 3); convert it with: gdal_translate -co COMPRESS=DEFLATE -co PREDICTOR=2 ${name} out.tif`, { file: name });
     }
     if (this.activePredictor === 3 && !(this.dataType === 'float32' || this.dataType === 'float64')) {
       fail(`predictor 3 (floating point) on ${this.dataType} samples`);
@@ -205,39 +251,74 @@ export class RasterSource {
       ...(nums(ifd, TAG.LercParameters) ? { lercParameters: nums(ifd, TAG.LercParameters)! } : {}),
     };
 
-    this.geoKeys = parseGeoKeys(ifd, path);
-    const dir = nums(ifd, TAG.GeoKeyDirectory);
-    this.rawGeoKeys = dir ? { directory: dir, doubles: nums(ifd, TAG.GeoDoubleParams) ?? [], ascii: str(ifd, TAG.GeoAsciiParams) ?? '' } : null;
-    this.geoTransform = geoTransform(ifd, this.geoKeys);
     const nd = str(ifd, TAG.GdalNodata);
-    this.nodata = nd === undefined || nd.trim() === '' ? null : parseNodata(nd);
-    const md = parseGdalMetadata(str(ifd, TAG.GdalMetadata), this.bandCount);
-    this.bandDescriptions = md.descriptions;
-    this.metadata = md.dataset;
-    this.overviewCount = header.ifds.slice(1).filter((d) => {
-      const t = num(d, TAG.NewSubfileType, 0);
-      return (t & 1) === 1 && (t & 4) === 0;
-    }).length;
+    this.overviewIfds = base === null ? header.ifds.slice(1).filter(isOverview) : [];
+    this.overviewCount = this.overviewIfds.length;
+    if (base === null) {
+      this.geoKeys = parseGeoKeys(ifd, name);
+      const dir = nums(ifd, TAG.GeoKeyDirectory);
+      this.rawGeoKeys = dir ? { directory: dir, doubles: nums(ifd, TAG.GeoDoubleParams) ?? [], ascii: str(ifd, TAG.GeoAsciiParams) ?? '' } : null;
+      this.geoTransform = geoTransform(ifd, this.geoKeys);
+      this.nodata = nd === undefined || nd.trim() === '' ? null : parseNodata(nd);
+      const md = parseGdalMetadata(str(ifd, TAG.GdalMetadata), this.bandCount);
+      this.bandDescriptions = md.descriptions;
+      this.metadata = md.dataset;
+    } else {
+      // an overview: the full-resolution image's georeferencing, scaled; its nodata unless the IFD has one
+      if (this.bandCount !== base.bandCount || this.dataType !== base.dataType) {
+        fail(`overview ${level} has ${this.bandCount} band(s) of ${this.dataType}, the image ${base.bandCount} of ${base.dataType}`);
+      }
+      this.geoKeys = base.geoKeys;
+      this.rawGeoKeys = base.rawGeoKeys;
+      const g = base.geoTransform;
+      const sx = base.width / this.width;
+      const sy = base.height / this.height;
+      this.geoTransform = g === null ? null : [g[0], g[1] * sx, g[2] * sy, g[3], g[4] * sx, g[5] * sy];
+      this.nodata = nd === undefined ? base.nodata : nd.trim() === '' ? null : parseNodata(nd);
+      this.bandDescriptions = base.bandDescriptions;
+      this.metadata = base.metadata;
+    }
   }
 
-  /** Open a GeoTIFF; throws InputError / UnsupportedError naming the file. */
+  /**
+   * Open a GeoTIFF: a local path or an http(s) URL (read with range requests). Throws
+   * InputError / UnsupportedError naming the file, UsageError for an overview it does not have.
+   */
   static async open(path: string, options: OpenOptions = {}): Promise<RasterSource> {
-    let fh: FileHandle;
+    const bytes = await openByteSource(path, options);
     try {
-      fh = await open(path, 'r');
+      const header = await readTiffHeader(bytes, bytes.name);
+      const cache = options.cache ?? sharedBlockCache();
+      const k = options.overview;
+      if (k === undefined) return new RasterSource(path, bytes, header.ifds[0]!, header, cache, null, null, true);
+      const full = new RasterSource(path, bytes, header.ifds[0]!, header, cache, null, null, false);
+      if (!(Number.isInteger(k) && k >= 0 && k < full.overviewCount)) {
+        const has = full.overviewCount === 0 ? 'none (add them with gdaladdo, or write a COG)' : `${full.overviewCount} (0..${full.overviewCount - 1})`;
+        throw new UsageError(`${bytes.name}: overview ${k} asked for; the file has ${has}`, { file: bytes.name });
+      }
+      return full.overviewSource(k, true);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
-      throw new InputError(`${path}: ${why}; check the path`, { file: path, cause: err });
-    }
-    try {
-      const header = await readTiffHeader(fh, path);
-      return new RasterSource(path, fh, header.ifds[0]!, header, options.cache ?? sharedBlockCache());
-    } catch (err) {
-      await fh.close();
+      await bytes.close();
       if (err instanceof TilecastError) throw err;
-      throw new InputError(`${path}: cannot read the TIFF header: ${(err as Error).message}`, { file: path, cause: err });
+      throw new InputError(`${bytes.name}: cannot read the TIFF header: ${(err as Error).message}`, { file: bytes.name, cause: err });
     }
+  }
+
+  /**
+   * The file's overviews (reduced-resolution images), largest first, numbered as GDAL numbers
+   * them (GetOverview(k)); empty for a file without overviews and for an overview itself. They
+   * share this source's bytes and block cache; closing this source closes them.
+   */
+  async overviews(): Promise<RasterSource[]> {
+    if (this.closed) throw new UsageError(`${this.name}: overviews() after close()`, { file: this.name });
+    this.children ??= this.overviewIfds.map((_, k) => this.overviewSource(k, false));
+    return this.children;
+  }
+
+  private overviewSource(k: number, owns: boolean): RasterSource {
+    const ifd = this.overviewIfds[k]!;
+    checkFieldTypes(ifd, this.name, this.bigTiff);
+    return new RasterSource(this.path, this.bytes, ifd, this.header, this.cache, this, k, owns);
   }
 
   get blocksAcross(): number {
@@ -257,7 +338,7 @@ export class RasterSource {
   get crs(): Crs | null {
     if (this.crsValue === undefined && this.crsError === undefined) {
       try {
-        this.crsValue = crsFromGeoKeys(this.geoKeys, this.path);
+        this.crsValue = crsFromGeoKeys(this.geoKeys, this.name);
       } catch (err) {
         if (!(err instanceof TilecastError)) throw err;
         this.crsError = err;
@@ -277,7 +358,7 @@ export class RasterSource {
     const bands = options.bands ?? Array.from({ length: this.bandCount }, (_, i) => i);
     for (const b of bands) {
       if (!(Number.isInteger(b) && b >= 0 && b < this.bandCount)) {
-        throw new RangeError(`${this.path}: band index ${b} out of range 0..${this.bandCount - 1}`);
+        throw new RangeError(`${this.name}: band index ${b} out of range 0..${this.bandCount - 1}`);
       }
     }
     const n = win.width * win.height;
@@ -385,8 +466,39 @@ export class RasterSource {
 
   /** Decoded samples of one block (all samples interleaved for planar 1), via the cache. */
   block(bx: number, by: number, sample: number): Promise<TypedArray> {
+    if (this.closed) return Promise.reject(new UsageError(`${this.name}: read after close()`, { file: this.name }));
     const index = (this.planar === 2 ? sample * this.blocksAcross * this.blocksDown : 0) + by * this.blocksAcross + bx;
     return this.cache.get(this.keyPrefix + index, () => this.decodeBlock(index, by));
+  }
+
+  /**
+   * Several blocks at once, as `block` gives each. Blocks asked for together (in one call, or in
+   * the same turn of the event loop) have their bytes read together: over HTTP, neighbouring
+   * blocks come in one request.
+   */
+  blocks(list: readonly BlockRef[]): Promise<TypedArray[]> {
+    return Promise.all(list.map((b) => this.block(b.bx, b.by, b.sample ?? 0)));
+  }
+
+  /**
+   * The blocks that hold a window's pixels (clipped to the raster) of the given bands (default
+   * all), in file order as far as it is known (band, then row, then column): hand them to
+   * `blocks()` to fetch, e.g., a chunk's blocks ahead of its tiles with few requests.
+   */
+  blocksFor(win: PixelWindow, bands?: readonly number[]): BlockRef[] {
+    const x0 = Math.max(win.x, 0);
+    const y0 = Math.max(win.y, 0);
+    const x1 = Math.min(win.x + win.width, this.width);
+    const y1 = Math.min(win.y + win.height, this.height);
+    if (!(x0 < x1 && y0 < y1)) return [];
+    const samples = this.planar === 2 ? (bands ?? Array.from({ length: this.bandCount }, (_, b) => b)) : [0];
+    const out: BlockRef[] = [];
+    for (const sample of samples) {
+      for (let by = Math.floor(y0 / this.blockHeight); by <= Math.floor((y1 - 1) / this.blockHeight); by++) {
+        for (let bx = Math.floor(x0 / this.blockWidth); bx <= Math.floor((x1 - 1) / this.blockWidth); bx++) out.push({ bx, by, sample });
+      }
+    }
+    return out;
   }
 
   /** Cache key prefix of this raster's blocks (to evict them when done). */
@@ -408,10 +520,10 @@ export class RasterSource {
     const fullBytes = rowBytes * this.blockHeight;
     const shortBytes = rowBytes * shortRows;
     const damaged = (what: string): never => {
-      throw new InputError(`${this.path}: block ${index} ${what}; the file is truncated or damaged`, { file: this.path });
+      throw new InputError(`${this.name}: block ${index} ${what}; the file is truncated or damaged`, { file: this.name });
     };
     if (fullBytes > MAX_BLOCK_BYTES) {
-      throw new InputError(`${this.path}: block ${index} would decode to ${fullBytes} bytes, over the ${MAX_BLOCK_BYTES}-byte limit; the header is damaged or the blocks are too large (rewrite with gdal_translate -co TILED=YES)`, { file: this.path });
+      throw new InputError(`${this.name}: block ${index} would decode to ${fullBytes} bytes, over the ${MAX_BLOCK_BYTES}-byte limit; the header is damaged or the blocks are too large (rewrite with gdal_translate -co TILED=YES)`, { file: this.name });
     }
     const offset = this.offsets[index]!;
     const count = this.byteCounts === null ? -1 : this.byteCounts[index]!;
@@ -431,10 +543,10 @@ export class RasterSource {
     if (this.compressionCode === 1) {
       // libtiff reads an uncompressed block's bytes from its offset, whatever its byte count says
       if (offset + shortBytes > this.fileSize) damaged(`needs ${shortBytes} bytes at offset ${offset}, past the end of the file (${this.fileSize} bytes)`);
-      bytes = await readAt(this.fh, offset, Math.min(rowBytes * rows, this.fileSize - offset));
+      bytes = await this.bytes.read(offset, Math.min(rowBytes * rows, this.fileSize - offset));
     } else {
       if (count === 0) {
-        throw new InputError(`${this.path}: StripByteCounts is 0 for the only strip (at offset ${offset}) of ${this.compression} data; tilecast does not guess the length of compressed data: rewrite the file with gdal_translate -co COMPRESS=DEFLATE ${this.path} out.tif`, { file: this.path });
+        throw new InputError(`${this.name}: StripByteCounts is 0 for the only strip (at offset ${offset}) of ${this.compression} data; tilecast does not guess the length of compressed data: rewrite the file with gdal_translate -co COMPRESS=DEFLATE ${this.name} out.tif`, { file: this.name });
       }
       if (offset + count > this.fileSize) damaged(`(${count} bytes at offset ${offset}) runs past the end of the file (${this.fileSize} bytes)`);
       // refuse, before allocating, a size the compressed bytes cannot hold
@@ -443,25 +555,35 @@ export class RasterSource {
         damaged(`would decode to ${shortBytes} bytes from ${count} bytes of ${this.compression}, more than ${this.compression} can expand (${ratio}:1)`);
       }
       const capacity = ratio !== undefined && fullBytes > count * ratio ? shortBytes : fullBytes;
-      const raw = await readAt(this.fh, offset, count);
+      const raw = await this.bytes.read(offset, count);
       try {
         bytes = await decompress(this.compressionCode, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), capacity, this.layout, shortBytes);
       } catch (err) {
         if (!(err instanceof CodecError)) throw err;
-        const where = `${this.path}: block ${index} (${count} bytes of ${this.compression} at offset ${offset})`;
-        const fix = err.fix ?? `convert it with: gdal_translate -co COMPRESS=DEFLATE ${this.path} out.tif`;
-        if (err.unsupported) throw new UnsupportedError(`${where}: ${err.message}; ${fix}`, { file: this.path, cause: err });
-        throw new InputError(`${where} cannot be decoded: ${err.message}; the file is damaged`, { file: this.path, cause: err });
+        const where = `${this.name}: block ${index} (${count} bytes of ${this.compression} at offset ${offset})`;
+        const fix = err.fix ?? `convert it with: gdal_translate -co COMPRESS=DEFLATE ${this.name} out.tif`;
+        if (err.unsupported) throw new UnsupportedError(`${where}: ${err.message}; ${fix}`, { file: this.name, cause: err });
+        throw new InputError(`${where} cannot be decoded: ${err.message}; the file is damaged`, { file: this.name, cause: err });
       }
     }
     // a short tile (rows below the image left out) is padded with zeros by toSamples
     return toSamples(bytes.subarray(0, rowBytes * rows), this.dataType, this.littleEndian, this.activePredictor, this.blockWidth, rows, spb);
   }
 
+  /** Evict this image's blocks and close the file (and the overviews from overviews()). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.cache.evictPrefix(this.keyPrefix);
-    await this.fh.close();
+    for (const c of this.children ?? []) await c.close();
+    if (this.ownsBytes) await this.bytes.close();
   }
+}
+
+/** A reduced-resolution image (NewSubfileType bit 0), not a mask (bit 2). */
+function isOverview(ifd: Ifd): boolean {
+  const t = num(ifd, TAG.NewSubfileType, 0);
+  return (t & 1) === 1 && (t & 4) === 0;
 }
 
 interface BlockRect { x0: number; x1: number; y0: number; y1: number; bx: number; by: number }

@@ -7,6 +7,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
+import { FileByteSource } from './file-source.js';
 
 /** Tag numbers tilecast reads. */
 export const TAG = {
@@ -120,7 +122,8 @@ const MAX_IFDS = 256;
 /** Tag payloads bigger than this are refused: no valid GeoTIFF header needs more. */
 const MAX_TAG_BYTES = 512 * 1024 * 1024;
 
-async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+/** `length` bytes at `offset` of an open file (fewer at its end). */
+export async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
@@ -131,10 +134,38 @@ async function readAt(fh: FileHandle, offset: number, length: number): Promise<B
   return done === length ? buf : buf.subarray(0, done);
 }
 
-/** Parse the header and every IFD of an open TIFF file. */
-export async function readTiffHeader(fh: FileHandle, file: string): Promise<TiffHeader> {
-  const fileSize = (await fh.stat()).size;
-  const head = await readAt(fh, 0, 16);
+/** Bytes the header is read in: one request for the header and the IFDs of most COGs. */
+export const HEADER_CHUNK = 65_536;
+
+/**
+ * Reads for the header parser, served from chunks of at least HEADER_CHUNK bytes, so that the
+ * IFD entries and tag values of a file cost a few reads (a few requests over HTTP), not one per tag.
+ */
+class HeaderReader {
+  private readonly chunks: { start: number; bytes: Buffer }[] = [];
+  constructor(readonly source: ByteSource) {}
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const end = offset + length;
+    for (const c of this.chunks) {
+      if (offset >= c.start && end <= c.start + c.bytes.length) return c.bytes.subarray(offset - c.start, end - c.start);
+    }
+    const u8 = await this.source.read(offset, Math.max(length, HEADER_CHUNK));
+    const bytes = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+    this.chunks.push({ start: offset, bytes });
+    return bytes.subarray(0, Math.min(length, bytes.length));
+  }
+}
+
+/**
+ * Parse the header and every IFD of a TIFF, read through `source` (a ByteSource, or an open
+ * FileHandle, which stays open).
+ */
+export async function readTiffHeader(source: ByteSource | FileHandle, file: string): Promise<TiffHeader> {
+  const bytes = 'fd' in source ? await FileByteSource.fromHandle(source, file) : source;
+  const fileSize = bytes.size;
+  const fh = new HeaderReader(bytes);
+  const head = await fh.read(0, 16);
   if (head.length < 8) {
     throw new InputError(`${file}: not a TIFF file (only ${fileSize} bytes)`, { file });
   }
@@ -182,7 +213,7 @@ export async function readTiffHeader(fh: FileHandle, file: string): Promise<Tiff
  * Every tag tilecast reads from the image's IFD has a field type TIFF 6 / BigTIFF allows for it,
  * and scalar tags hold one value; otherwise an InputError naming the tag and what was found.
  */
-function checkFieldTypes(ifd: Ifd, file: string, bigTiff: boolean): void {
+export function checkFieldTypes(ifd: Ifd, file: string, bigTiff: boolean): void {
   for (const [tag, type] of ifd.types) {
     const kinds = FIELD_TYPES[tag];
     if (kinds === undefined) continue;
@@ -201,7 +232,7 @@ function checkFieldTypes(ifd: Ifd, file: string, bigTiff: boolean): void {
 }
 
 async function readIfd(
-  fh: FileHandle, file: string, offset: number, le: boolean, big: boolean, fileSize: number, budget: { bytes: number },
+  fh: HeaderReader, file: string, offset: number, le: boolean, big: boolean, fileSize: number, budget: { bytes: number },
 ): Promise<{ ifd: Ifd; next: number }> {
   const countSize = big ? 8 : 2;
   const entrySize = big ? 20 : 12;
@@ -209,13 +240,13 @@ async function readIfd(
   if (offset + countSize > fileSize) {
     throw new InputError(`${file}: IFD offset ${offset} is past the end of the file (${fileSize} bytes); the file is truncated or damaged`, { file });
   }
-  const cbuf = await readAt(fh, offset, countSize);
+  const cbuf = await fh.read(offset, countSize);
   const n = big ? Number(le ? cbuf.readBigUInt64LE(0) : cbuf.readBigUInt64BE(0)) : (le ? cbuf.readUInt16LE(0) : cbuf.readUInt16BE(0));
   const dirBytes = n * entrySize + (big ? 8 : 4);
   if (offset + countSize + dirBytes > fileSize) {
     throw new InputError(`${file}: IFD at ${offset} claims ${n} entries, more than the file holds; the file is truncated or damaged`, { file });
   }
-  const dir = await readAt(fh, offset + countSize, dirBytes);
+  const dir = await fh.read(offset + countSize, dirBytes);
   const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
   const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
   const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
@@ -248,7 +279,7 @@ async function readIfd(
       if (budget.bytes < 0) {
         throw new InputError(`${file}: the IFDs' tag data add up to more than twice the file's ${fileSize} bytes; the file is damaged`, { file });
       }
-      data = await readAt(fh, at, bytes);
+      data = await fh.read(at, bytes);
     }
     tags.set(tag, decodeValues(data, type, count, le));
   }
@@ -316,4 +347,3 @@ export function str(ifd: Ifd, tag: number): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-export { readAt };
