@@ -1,9 +1,16 @@
-/** What `gdalinfo` tells a user first about a raster, as a plain value. */
+/**
+ * What `gdalinfo` tells a user first about a raster, as a plain value: structure, georeferencing,
+ * and the metadata GDAL shows (the file's GDAL_METADATA items and those of its PAM sidecar, where
+ * a tilecast prediction keeps its provenance and its run record).
+ */
+import { existsSync } from 'node:fs';
 import { TilecastError } from '../errors.js';
+import { readPam, sidecarPath } from '../write/pam.js';
+import { isUrl } from './byte-source.js';
 import { checksums } from './checksum.js';
 import { declaredEpsg } from './crs.js';
 import { RasterSource } from './source.js';
-import type { DataType, GeoTransform } from './types.js';
+import { bytesPerSample, type DataType, type GeoTransform } from './types.js';
 
 export interface RasterInfo {
   file: string;
@@ -29,6 +36,20 @@ export interface RasterInfo {
   nodata: number | null;
   overviews: number;
   bandDescriptions: (string | null)[];
+  /** Dataset metadata items stored in the file (GDAL_METADATA), e.g. a prediction's TILECAST_* provenance. */
+  metadata: Record<string, string>;
+  /**
+   * Dataset metadata items of the PAM sidecar `<file>.aux.xml` (a prediction's run record:
+   * command, start and end times, batch size, workers). GDAL shows them merged with the file's,
+   * the sidecar's winning. Empty without a sidecar; not looked for beside a URL.
+   */
+  sidecarMetadata: Record<string, string>;
+  /** The sidecar read, when there is one. */
+  sidecar?: string;
+  /** Band 1's category (class) names, from the sidecar, when it has them. */
+  categoryNames?: string[];
+  /** Entries of band 1's colour table, when it has one: the sidecar's (which GDAL prefers), else the TIFF ColorMap's. */
+  colorTableEntries?: number;
   checksums?: number[];
 }
 
@@ -40,6 +61,10 @@ export interface InfoOptions {
 export async function rasterInfo(path: string, options: InfoOptions = {}): Promise<RasterInfo> {
   const src = await RasterSource.open(path);
   try {
+    const sidecar = isUrl(path) ? null : sidecarPath(path);
+    const pam = sidecar !== null && existsSync(sidecar) ? await readPam(path) : null;
+    // a palette image's ColorMap holds 2^bits colours
+    const colours = pam?.colorTable?.length ?? (src.photometric === 3 ? 2 ** (8 * bytesPerSample(src.dataType)) : 0);
     let epsg: number | null = null;
     let proj4: string | null = null;
     let crsError: string | undefined;
@@ -74,6 +99,11 @@ export async function rasterInfo(path: string, options: InfoOptions = {}): Promi
       nodata: src.nodata,
       overviews: src.overviewCount,
       bandDescriptions: src.bandDescriptions,
+      metadata: { ...src.metadata },
+      sidecarMetadata: pam?.metadata ?? {},
+      ...(pam ? { sidecar: sidecar! } : {}),
+      ...(pam && pam.categoryNames.length > 0 ? { categoryNames: pam.categoryNames } : {}),
+      ...(colours > 0 ? { colorTableEntries: colours } : {}),
     };
     if (options.checksum) info.checksums = await checksums(src);
     return info;
