@@ -19,6 +19,8 @@ export { predict, DEFAULT_PREDICT, type PredictOptions, type PredictSummary, typ
 export { makePlan, estimateMemory, type Plan, type PlannedTile } from './plan/plan.js';
 export { parseRegion, regionToPixels, type Region } from './plan/region.js';
 export { RasterSource, type ReadOptions, type WindowData } from './raster/source.js';
+export { isUrl, readBytes, readText, type ByteSource } from './raster/byte-source.js';
+export { merge, type MergeOptions, type MergeSummary } from './write/merge.js';
 export { BlockCache, type BlockCacheOptions } from './raster/block-cache.js';
 export { rasterInfo, type RasterInfo } from './raster/info.js';
 export { bandChecksum } from './raster/checksum.js';

@@ -10,7 +10,7 @@
  * every pixel receives the same terms in the same order, and the file's bytes are laid out
  * canonically.
  */
-import { stat } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { planBlocks, slabFloats } from '../batch/blocks.js';
 import { feedWindow } from '../batch/feed.js';
@@ -21,6 +21,7 @@ import { availableMemory } from '../options.js';
 import { estimateMemory, type MemoryEstimate, type PlanChunk } from '../plan/plan.js';
 import { registerCrsDefinition } from '../raster/crs.js';
 import { resolveOutputTarget, type RunInput } from '../write/target.js';
+import { forgetTempFile } from '../write/temp-files.js';
 import { computeChunks, workList, type ChunkStats } from './chunks.js';
 import { closeInputs } from './inputs.js';
 import { Journal } from './journal.js';
@@ -91,7 +92,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
   const out = specs[0]!.path;
   for (const d of o.crsDefs ?? []) registerCrsDefinition(d, '--crs-def');
 
-  const { inputs, crs, plan, backend, contract, norm, layout } = await setUp(o, warn);
+  const { inputs, crs, plan, backend, contract, norm, layout, modelFile, regionText } = await setUp(o, warn);
   let outputs: RunOutputs | undefined;
   let journal: Journal | undefined;
   try {
@@ -129,7 +130,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         },
         batchSize: N, batches: stats.batches, outBands: K, seconds, tilesPerSecond: stats.computed / Math.max(seconds, 1e-9), time: stats.time,
         blocksDecoded: stats.decoded, blocksMinimum: work.blocks.decodes.reduce((a, d) => a + d, 0), workers,
-        nonFinite: stats.nonFinite, inputs: stats.computed > 0 ? inputStatistics(layout, stats.stats) : [], memory: work.memory, warnings,
+        nonFinite: stats.nonFinite, inputs: stats.computed > 0 ? inputStatistics(layout, stats.stats, norm !== null) : [], memory: work.memory, warnings,
       };
     };
     const idle: ChunkStats = { computed: 0, batches: 0, time: { read: 0, infer: 0, blend: 0, write: 0 }, nonFinite: 0, decoded: 0, stats: [] };
@@ -138,7 +139,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       return summary(idle, 0, 0, true);
     }
 
-    const prov = await provenance(o, plan, norm, K);
+    const prov = await provenance(o, plan, norm, K, inputs.all, modelFile, regionText);
     const metadata = { ...prov.metadata, ...(o.shard ? { TILECAST_SHARD: `${o.shard.index}/${o.shard.count}` } : {}) };
     const facts = {
       ...prov.facts, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : 'none', outputs: specs.map((s) => s.key).join(','),
@@ -162,7 +163,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         await theJournal.complete(c.index, checkpoints);
       },
     });
-    const inputStats = inputStatistics(layout, stats.stats);
+    const inputStats = inputStatistics(layout, stats.stats, norm !== null);
     for (const s of inputStats) if (s.warning) warn(s.warning);
     const t = performance.now();
     const record = runRecord(o, started, workers);
@@ -194,6 +195,10 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
   } finally {
     if (!o.backend) await backend.close();
     await closeInputs(inputs);
+    if (modelFile !== o.model) {
+      await unlink(modelFile).catch(() => undefined);
+      forgetTempFile(modelFile);
+    }
   }
 }
 

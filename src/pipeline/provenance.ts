@@ -12,11 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatWeightWindow } from '../blend/window.js';
 import type { Norm } from '../infer/norm.js';
 import type { Plan } from '../plan/plan.js';
+import { isUrl } from '../raster/byte-source.js';
+import type { RasterSource } from '../raster/source.js';
 import { VERSION } from '../version.js';
 import type { ResolvedPredictOptions } from './options.js';
 
@@ -42,18 +44,26 @@ export interface Provenance {
   facts: Record<string, string>;
 }
 
-/** The provenance of a run's outputs. */
-export async function provenance(o: ResolvedPredictOptions, plan: Plan, norm: Norm | null, outBands: number): Promise<Provenance> {
-  const files = [...o.dynamic, ...o.static];
-  const stats = await Promise.all(files.map((f) => stat(f)));
-  const region = typeof o.region === 'string' ? await sha256File(o.region) : sha256(JSON.stringify(o.region));
+/**
+ * The provenance of a run's outputs.
+ * @param sources the inputs as opened (dynamic, then static): their sizes and versions
+ * @param modelFile the model as onnxruntime reads it (a local copy of a model given by URL)
+ * @param regionText the region's GeoJSON text, null when it was given as an object
+ */
+export async function provenance(
+  o: ResolvedPredictOptions, plan: Plan, norm: Norm | null, outBands: number,
+  sources: readonly RasterSource[], modelFile: string, regionText: string | null,
+): Promise<Provenance> {
+  const region = sha256(regionText ?? JSON.stringify(o.region));
+  const name = (f: string) => basename(isUrl(f) ? new URL(f).pathname : f);
+  const list = (files: readonly string[], first: number) => JSON.stringify(files.map((f, i) => ({ file: name(f), bytes: sources[first + i]!.fileSize })));
   const metadata: Record<string, string> = {
     TILECAST_VERSION: VERSION,
-    TILECAST_MODEL: basename(o.model),
-    TILECAST_MODEL_SHA256: await sha256File(o.model),
-    TILECAST_DYNAMIC: JSON.stringify(o.dynamic.map((f, i) => ({ file: basename(f), bytes: stats[i]!.size }))),
-    TILECAST_STATIC: JSON.stringify(o.static.map((f, i) => ({ file: basename(f), bytes: stats[o.dynamic.length + i]!.size }))),
-    TILECAST_REGION: typeof o.region === 'string' ? basename(o.region) : '(GeoJSON object)',
+    TILECAST_MODEL: name(o.model),
+    TILECAST_MODEL_SHA256: await sha256File(modelFile),
+    TILECAST_DYNAMIC: list(o.dynamic, 0),
+    TILECAST_STATIC: list(o.static, o.dynamic.length),
+    TILECAST_REGION: typeof o.region === 'string' ? name(o.region) : '(GeoJSON object)',
     TILECAST_REGION_SHA256: region,
     TILECAST_REGION_CRS: o.regionCrs ?? 'EPSG:4326',
     TILECAST_NORM: norm ? JSON.stringify(norm) : 'none',
@@ -65,16 +75,19 @@ export async function provenance(o: ResolvedPredictOptions, plan: Plan, norm: No
     TILECAST_OUTPUT_BANDS: String(outBands),
     TILECAST_WINDOW: `${plan.window.x},${plan.window.y},${plan.window.width},${plan.window.height}`,
   };
-  const where = await Promise.all(files.map(async (f, i) => `${await realpath(f)}:${stats[i]!.size}:${Math.round(stats[i]!.mtimeMs)}`));
-  const facts: Record<string, string> = {
+  // where each input is and which version of it: a resumed run must find the same
+  const files = [...o.dynamic, ...o.static];
+  const where = await Promise.all(files.map(async (f, i) => `${isUrl(f) ? f : await realpath(f)}:${sources[i]!.fileSize}:${sources[i]!.fileVersion}`));
+  const pixels: Record<string, string> = {
     ...metadata,
-    inputs: where.join(' '),
     output: `${o.compression} block ${o.blockSize} nodata ${o.outputNodata} bands ${(o.bandNames ?? []).join(',')}`,
     crsDefs: (o.crsDefs ?? []).join(' '),
   };
-  metadata.TILECAST_PLAN = sha256(JSON.stringify(facts)).slice(0, 32);
-  // the chunk grid does not change the pixels, but a partial output is laid out by it
-  return { metadata, facts: { ...facts, chunk: String(plan.chunks.size) } };
+  // the plan: what determines the pixels, not where the inputs are read from
+  metadata.TILECAST_PLAN = sha256(JSON.stringify(pixels)).slice(0, 32);
+  // a resumed run must also find the same input files, unchanged, and the same chunk grid (the
+  // chunks do not change the pixels, but a partial output is laid out by them)
+  return { metadata, facts: { ...pixels, TILECAST_PLAN: metadata.TILECAST_PLAN, inputs: where.join(' '), chunk: String(plan.chunks.size) } };
 }
 
 /** The run record: how and when this run was made. */

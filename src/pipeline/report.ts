@@ -1,7 +1,7 @@
 /**
  * The run report (`--report FILE.html`), made after the outputs are in place, from the outputs
  * themselves (so a resumed run's report covers every chunk): a decimated quicklook of the class
- * map (or of the first probability band), the class areas from one pass over the class map, a
+ * map (or of the first probability band; from an overview where there is one, e.g. with --cog), the class areas from one pass over the class map, a
  * quicklook of the first input band under the region outline and the tile grid, the input
  * statistics, the timing and the provenance. Memory: a block row of the class map and the
  * quicklooks (at most 1024 px a side).
@@ -51,7 +51,7 @@ export async function runReport(r: ReportInput): Promise<void> {
   if (r.classes !== null) {
     const src = await RasterSource.open(r.classes.path, { cache });
     try {
-      const quicklook = await readQuicklook(src, [0]);
+      const quicklook = await readQuicklook([src, ...(await src.overviews())], [0]);
       const areas = new ClassAreas(r.classes.style.names.length, src.geoTransform, r.crs);
       const rows = src.blockHeight;
       const values = new Uint8Array(src.width * rows);
@@ -69,7 +69,7 @@ export async function runReport(r: ReportInput): Promise<void> {
   } else {
     const src = await RasterSource.open(r.probabilities!.path, { cache });
     try {
-      output = { kind: 'probability', quicklook: await readQuicklook(src, [0]), band: r.probabilities!.bandName };
+      output = { kind: 'probability', quicklook: await readQuicklook([src, ...(await src.overviews())], [0]), band: r.probabilities!.bandName };
     } finally {
       await src.close();
     }
@@ -78,7 +78,7 @@ export async function runReport(r: ReportInput): Promise<void> {
   let inputView: ReportData['input'];
   try {
     inputView = {
-      name: `band 1 of ${r.input}`, quicklook: await readQuicklook(input, [0]), region: r.plan.region.flat(),
+      name: `band 1 of ${r.input}`, quicklook: await readQuicklook([input, ...(await input.overviews())], [0]), region: r.plan.region.flat(),
       tiles: { size: r.plan.tile, computed: r.plan.tiles, skipped: skippedTiles(r.plan) },
     };
   } finally {

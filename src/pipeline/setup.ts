@@ -2,9 +2,12 @@
  * Everything a run needs before it reads a pixel: the inputs' headers (one pixel grid), the region
  * in pixels, the plan, the model checked against the inputs, and the normalisation.
  */
-import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { channelLayout, type ChannelLayout } from '../batch/layout.js';
-import { RegionError, UsageError } from '../errors.js';
+import { ModelError, RegionError, UsageError } from '../errors.js';
 import type { InferenceBackend } from '../infer/backend.js';
 import { checkModelContract, type ModelContract } from '../infer/contract.js';
 import { readNorm, type Norm } from '../infer/norm.js';
@@ -13,13 +16,19 @@ import { openWorkerBackend } from '../infer/worker-backend.js';
 import { makePlan, type Plan } from '../plan/plan.js';
 import { parseRegion, regionToPixels, regionWarnings } from '../plan/region.js';
 import { BlockCache } from '../raster/block-cache.js';
+import { isUrl, readBytes, readText } from '../raster/byte-source.js';
 import { parseCrs } from '../raster/crs.js';
 import type { Crs } from '../raster/types.js';
+import { registerTempFile } from '../write/temp-files.js';
 import { closeInputs, openInputs, type Inputs } from './inputs.js';
 import type { PredictOptions, ResolvedPredictOptions } from './options.js';
 
 export interface RunSetup {
   inputs: Inputs;
+  /** The model file onnxruntime reads: `--model`, or a temporary copy of a model given by URL. */
+  modelFile: string;
+  /** The region's GeoJSON text (null when it was given as an object). */
+  regionText: string | null;
   crs: Crs;
   plan: Plan;
   backend: InferenceBackend;
@@ -32,19 +41,20 @@ export interface RunSetup {
 export async function setUp(o: ResolvedPredictOptions, warn: (m: string) => void): Promise<RunSetup> {
   const inputs = await openInputs(o.dynamic, o.static, new BlockCache({ budgetMB: 0 }));
   let backend: InferenceBackend | undefined;
+  let modelFile: string | undefined;
   try {
     const ref = inputs.all[0]!;
     const crs = ref.crs!;
     const regionFile = typeof o.region === 'string' ? o.region : '--region';
-    let regionJson: unknown = o.region;
+    let regionText: string | null = null;
     if (typeof o.region === 'string') {
       try {
-        regionJson = await readFile(o.region, 'utf8');
+        regionText = await readText(o.region, o.signal ? { signal: o.signal } : {});
       } catch (err) {
-        throw new RegionError(`${o.region}: cannot read the region file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check --region`, { file: o.region, cause: err });
+        throw new RegionError(`${(err as Error).message} (--region)`, { file: o.region, cause: err });
       }
     }
-    const region = parseRegion(regionJson, regionFile);
+    const region = parseRegion(regionText ?? o.region, regionFile);
     regionWarnings(region).forEach(warn);
     const pixels = regionToPixels(region, {
       rasterCrs: crs,
@@ -64,7 +74,8 @@ export async function setUp(o: ResolvedPredictOptions, warn: (m: string) => void
     const staticBands = inputs.statics.reduce((a, s) => a + s.bandCount, 0);
     const C = dynamicBands + staticBands;
     const onnxOptions = { device: o.device, threads: o.threads, warn };
-    backend = o.backend ?? (o.worker === false ? await openOnnx(o.model, onnxOptions) : await openWorkerBackend(o.model, onnxOptions));
+    modelFile = o.backend ? o.model : await localModel(o.model, o.signal);
+    backend = o.backend ?? (o.worker === false ? await openOnnx(modelFile, onnxOptions) : await openWorkerBackend(modelFile, onnxOptions));
     const contract = await checkModelContract(backend, {
       layout: o.layout, T, C, tile: o.tile, batchSize: o.batchSize, dynamicBands, staticBands,
       ...(o.bandNames ? { outBands: o.bandNames.length } : {}),
@@ -72,12 +83,28 @@ export async function setUp(o: ResolvedPredictOptions, warn: (m: string) => void
     contract.warnings.forEach(warn);
     const norm = await loadNorm(o.norm, backend.info.props, o.model, C);
     const layout = channelLayout(inputs.dynamic, inputs.statics, o.tile, norm, o.fill);
-    return { inputs, crs, plan, backend, contract, norm, layout };
+    return { inputs, crs, plan, backend, contract, norm, layout, modelFile, regionText };
   } catch (err) {
     if (!o.backend) await backend?.close();
     await closeInputs(inputs);
+    if (modelFile !== undefined && modelFile !== o.model) await unlink(modelFile).catch(() => undefined);
     throw err;
   }
+}
+
+/** The model as a local file: the path given, or a copy of a model given by URL in the temporary folder. */
+async function localModel(model: string, signal?: AbortSignal): Promise<string> {
+  if (!isUrl(model)) return model;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBytes(model, signal ? { signal } : {});
+  } catch (err) {
+    throw new ModelError(`${(err as Error).message} (--model)`, { file: model, cause: err });
+  }
+  const path = join(tmpdir(), `.tilecast-model-${process.pid}-${randomBytes(4).toString('hex')}.onnx`);
+  registerTempFile(path);
+  await writeFile(path, bytes);
+  return path;
 }
 
 async function loadNorm(norm: PredictOptions['norm'], props: Record<string, string>, model: string, C: number): Promise<Norm | null> {

@@ -7,8 +7,8 @@ test('public API exports exactly these runtime names', () => {
   assert.deepEqual(Object.keys(tilecast).sort(), [
     'AbortedError', 'BlockCache', 'DEFAULT_PREDICT', 'GeoTiffWriter', 'GridMismatchError', 'InputError', 'ModelError',
     'OutputError', 'RasterSource', 'RegionError', 'TilecastError', 'UnsupportedError', 'UsageError',
-    'bandChecksum', 'convert', 'createGeoTiffWriter', 'crsFromEpsg', 'estimateMemory', 'makePlan', 'parseRegion',
-    'predict', 'rasterInfo', 'regionToPixels', 'registerCrsDefinition', 'registerEpsg', 'weightWindow',
+    'bandChecksum', 'convert', 'createGeoTiffWriter', 'crsFromEpsg', 'estimateMemory', 'isUrl', 'makePlan', 'merge', 'parseRegion',
+    'predict', 'rasterInfo', 'readBytes', 'readText', 'regionToPixels', 'registerCrsDefinition', 'registerEpsg', 'weightWindow',
   ]);
   assert.equal(typeof tilecast.predict, 'function');
   assert.ok(new tilecast.InputError('x') instanceof tilecast.TilecastError);
