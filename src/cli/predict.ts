@@ -1,7 +1,9 @@
 /** `tilecast predict`: flags (or --config run.json, flags win) → predict(), with progress. */
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
-import { DEFAULT_PREDICT, predict, resolvePredictOptions, type PredictOptions, type Progress } from '../pipeline/predict.js';
+import { dirname, isAbsolute, join } from 'node:path';
+import { isUrl } from '../raster/byte-source.js';
+import { TilecastError, UsageError } from '../errors.js';
+import { DEFAULT_PREDICT, predict, resolvePredictOptions, type PredictOptions, type PredictSummary, type Progress } from '../pipeline/predict.js';
 import { parseFlags, toJson, type Command } from './run.js';
 
 const USAGE = `usage: tilecast predict --model m.onnx --dynamic t0.tif [t1.tif ...] [--static s.tif ...]
@@ -163,8 +165,24 @@ function readConfig(file: string): Partial<PredictOptions> {
     if (type === undefined) throw new UsageError(`--config ${file}: unknown key '${key}'; keys are the camelCase flag names: ${Object.keys(CONFIG_KEYS).join(', ')}`);
     if (!checkType(value, type)) throw new UsageError(`--config ${file}: '${key}' must be ${type.replace('[]', 's (a list)').replace('|', ' or ')}, got ${JSON.stringify(value)}`);
   }
-  return v as Partial<PredictOptions>;
+  // paths in a config file are relative to its folder, wherever tilecast runs from
+  const o = v as Partial<PredictOptions> & Record<string, unknown>;
+  const folder = dirname(file);
+  const place = (p: string) => {
+    const resolved = isUrl(p) || isAbsolute(p) ? p : join(folder, p);
+    fromConfig.set(resolved, file);
+    return resolved;
+  };
+  for (const key of ['model', 'region', 'out', 'classes', 'confidence', 'report', 'norm'] as const) {
+    if (typeof o[key] === 'string') o[key] = place(o[key] as string);
+  }
+  if (typeof o.colors === 'string' && !o.colors.trim().startsWith('#') && !o.colors.includes(',')) o.colors = place(o.colors);
+  for (const key of ['dynamic', 'static'] as const) if (Array.isArray(o[key])) o[key] = (o[key] as string[]).map(place);
+  return o;
 }
+
+/** Paths that came from a --config file (resolved against its folder), and the file. */
+const fromConfig = new Map<string, string>();
 
 /** The options a command line gives, over those of its --config file. */
 export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json: boolean; quiet: boolean } {
@@ -247,13 +265,21 @@ export const predictCommand: Command = {
   abortable: true,
   async run(argv, signal) {
     const { json, quiet, ...options } = predictOptionsFromArgs(argv);
-    const s = await predict({
-      ...options,
-      commandLine: commandLine(argv),
-      signal,
-      onProgress: progressPrinter(quiet || json),
-      warn: (m) => process.stderr.write(`tilecast: warning: ${m}\n`),
-    });
+    let s: PredictSummary;
+    try {
+      s = await predict({
+        ...options,
+        commandLine: commandLine(argv),
+        signal,
+        onProgress: progressPrinter(quiet || json),
+        warn: (m) => process.stderr.write(`tilecast: warning: ${m}\n`),
+      });
+    } catch (e) {
+      // say where a path from a config file came from, and how it was read
+      const config = e instanceof TilecastError && e.file !== undefined ? fromConfig.get(e.file) : undefined;
+      if (config !== undefined) (e as Error).message += ` (from --config ${config}: its paths are relative to its folder)`;
+      throw e;
+    }
     if (json) {
       process.stdout.write(`${toJson(s)}\n`);
     } else if (s.dryRun) {

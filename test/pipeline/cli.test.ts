@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { demoModel } from '../../scripts/models/demo.js';
 import { gaussian, prng } from '../../scripts/models/prng.js';
@@ -101,6 +101,23 @@ describe('tilecast predict', () => {
     assert.equal(r.code, 1);
     assert.equal(r.err, `tilecast: error: ${gone}: file not found; check the path\n`);
     assert.deepEqual(readdirSync(d), []);
+  });
+
+  test('paths in a --config file are relative to its folder; an error about one says it came from there', () => {
+    const d = folder('config-relative');
+    const rel = (f: string) => relative(d, f);
+    const config = join(d, 'run.json');
+    writeFileSync(config, JSON.stringify({
+      model: rel(model), dynamic: scene.dynamic.map(rel), static: scene.static.map(rel), region: rel(region), regionCrs: 'EPSG:32633',
+      classes: 'classes.tif', tile: 32, stride: 16, bandNames: ['a', 'b'],
+    }));
+    const r = tilecast('predict', '--config', config, '--cog', '--quiet');
+    assert.equal(r.code, 0, r.err);
+    assert.ok(existsSync(join(d, 'classes.tif')), 'the class map is written beside the config, not in the working folder');
+    writeFileSync(config, JSON.stringify({ model: rel(model), dynamic: ['no-such-t0.tif'], region: rel(region), classes: 'c2.tif', tile: 32 }));
+    const bad = tilecast('predict', '--config', config);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, new RegExp(`^tilecast: error: ${join(d, 'no-such-t0.tif').replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')}: file not found; check the path \\(from --config ${config.replace(/[.*+?^\${}()|[\]\\]/g, '\\$&')}: its paths are relative to its folder\\)\n$`));
   });
 
   test('--config run.json, flags override it', async () => {
