@@ -212,7 +212,7 @@ test('memory estimate follows its formula and does not grow with the window heig
   assert.equal(e.parts.batchBuffers, 3 * 8 * 6 * 3 * 4096 * 4);
   assert.equal(e.parts.slabs, 12345);
   assert.equal(e.parts.outputTensors, 2 * 8 * 2 * 4096 * 4);
-  assert.equal(e.parts.model, 8 * 6 * 3 * 4096 * 4 + 2 * 8 * 2 * 4096 * 4);
+  assert.equal(e.parts.model, 1.5 * 8 * 6 * 3 * 4096 * 4 + 2 * 8 * 2 * 4096 * 4);
   assert.equal(e.parts.accumulator, (64 + 256) * 1000 * 3 * 8);
   assert.equal(e.parts.outputBlocks, 2 * 256 * 1000 * 2 * 4);
   assert.equal(e.parts.plan, 64 * short.tiles.length + 16 * 5);
