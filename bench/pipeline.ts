@@ -1,17 +1,23 @@
 /**
- * Is predict limited by the model, and is its memory bounded? Seeded workload: a W x W UTM grid
- * (10 m), 6 dynamic GeoTIFFs of 11 uint16 bands (tiled 256, deflate, predictor 2, nodata 0 with
- * cloud blobs), one static GeoTIFF of 7 float32 bands (predictor 3), a region polygon with a hole;
- * tile 128, stride 64; models `heavy` and `light` (scripts/models/bench.ts).
+ * The pipeline against its floor. Seeded workload: a W x W UTM grid (10 m), 6 dynamic GeoTIFFs of
+ * 11 uint16 bands (tiled 256, deflate, predictor 2, nodata 0 with cloud blobs), one static GeoTIFF
+ * of 7 float32 bands (predictor 3), a region with a hole; tile 128, stride 64; models `heavy`,
+ * `light` and `tiny` (scripts/models/bench.ts; tiny is one 1x1 convolution: the data path alone).
  *
- * For each model and batch size: end-to-end tiles/s, model-only tiles/s (the same session on the
- * same number of random batches, right after, in the same process: the floor), their time ratio,
- * the time split, peak RSS and blocks decoded vs the minimum. Each run is its own process (peak
- * RSS is per run); runs are interleaved over `--rounds` and medians reported. Then the light model
- * at larger grids for peak RSS vs size.
+ * Each run is its own process; runs are interleaved over `--rounds` and medians reported.
+ *   1. per model and batch size: tiles/s end-to-end and model alone (the same session on as many
+ *      batches of the same shape, right after, in the same process), their time ratio, the host
+ *      cost per tile ((process CPU - model-alone CPU) / tiles), peak RSS next to --dry-run's
+ *      estimate, blocks decoded vs the minimum. With `--baseline DIR` (a checkout of an earlier
+ *      tilecast with node_modules) the same runs of that code are interleaved, for before/after.
+ *   2. the tiny model at 1, 2 and 4 stacking workers (`--workers`);
+ *   3. the light model at batch 16 over window shapes (`--shapes`, e.g. 2048x2048,16384x1024,8192x8192):
+ *      peak RSS next to the estimate; inputs made by repeating the W x W scene, uncompressed;
+ *   4. the light model with --classes and --report next to plain predict.
  *
- *   node --import tsx bench/pipeline.ts [--size 2048] [--batches 1,8,16,32] [--rounds 3]
- *        [--rss-sizes 2048,4096,8192] [--json]
+ *   node --import tsx bench/pipeline.ts [--size 2048] [--models heavy,light,tiny] [--batches 1,16]
+ *        [--rounds 3] [--workers 1,2,4] [--shapes 2048x2048,16384x1024,8192x8192] [--baseline DIR]
+ *        [--dir DIR] [--json]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,91 +25,87 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openWorkerBackend } from '../src/infer/worker-backend.js';
-import { predict } from '../src/pipeline/predict.js';
-import { makePlan } from '../src/plan/plan.js';
-import { parseRegion, regionToPixels } from '../src/plan/region.js';
-import { RasterSource } from '../src/raster/source.js';
 import { makeScene } from '../scripts/demo/scene.js';
-import { heavyModel, lightModel } from '../scripts/models/bench.js';
+import { heavyModel, lightModel, tinyModel } from '../scripts/models/bench.js';
+import { openWorkerBackend } from '../src/infer/worker-backend.js';
+import { predict, type PredictOptions } from '../src/pipeline/predict.js';
+import { BlockCache } from '../src/raster/block-cache.js';
+import { RasterSource } from '../src/raster/source.js';
+import { createGeoTiffWriter } from '../src/write/writer.js';
 
 const { values } = parseArgs({
   options: {
     child: { type: 'string' },
     size: { type: 'string', default: '2048' },
-    batches: { type: 'string', default: '1,8,16,32' },
-    models: { type: 'string', default: 'heavy,light' },
+    batches: { type: 'string', default: '1,16' },
+    models: { type: 'string', default: 'heavy,light,tiny' },
     rounds: { type: 'string', default: '3' },
-    'rss-sizes': { type: 'string', default: '2048,4096,8192' },
+    workers: { type: 'string', default: '1,2,4' },
+    shapes: { type: 'string', default: '2048x2048,16384x1024,8192x8192' },
+    baseline: { type: 'string' },
     dir: { type: 'string' },
     json: { type: 'boolean' },
   },
 });
 
+interface Spec {
+  dir: string;
+  model: string;
+  batchSize: number;
+  workers?: number;
+  outputs?: boolean;
+}
+
 interface ChildResult {
-  /** Core-seconds: the main thread's busy time (event-loop utilisation), the whole process's CPU during predict, and the model's CPU during the floor run. */
-  mainCoreS: number;
-  modelCoreS: number;
   tiles: number;
   e2eSeconds: number;
   modelSeconds: number;
-  time: { read: number; infer: number; blend: number; write: number };
+  /** Process CPU seconds during predict, and during the model-alone run. */
   cpuSeconds: number;
+  modelCoreS: number;
   peakRssMB: number;
+  estimateMB?: number;
   blocksDecoded: number;
-  blocksMinimum: number;
+  blocksMinimum?: number;
+  time: { read: number; infer: number; blend: number; write: number };
 }
 
-/** Blocks the kept tiles touch, summed over inputs: what "decoded once" means. */
-async function minimumBlocks(files: string[], regionFile: string): Promise<number> {
-  const srcs = await Promise.all(files.map((f) => RasterSource.open(f)));
-  const ref = srcs[0]!;
-  const region = regionToPixels(parseRegion(readFileSync(regionFile, 'utf8'), regionFile), { rasterCrs: ref.crs!, geoTransform: ref.geoTransform! });
-  const plan = makePlan({ width: ref.width, height: ref.height, geoTransform: ref.geoTransform!, region, tile: 128, stride: 64 });
-  let total = 0;
-  for (const s of srcs) {
-    const touched = new Set<number>();
-    for (const t of plan.tiles) {
-      for (let by = Math.floor(Math.max(t.y, 0) / s.blockHeight); by <= Math.floor(Math.min(t.y + 127, s.height - 1) / s.blockHeight); by++) {
-        for (let bx = Math.floor(Math.max(t.x, 0) / s.blockWidth); bx <= Math.floor(Math.min(t.x + 127, s.width - 1) / s.blockWidth); bx++) touched.add(by * s.blocksAcross + bx);
-      }
-    }
-    total += touched.size * (s.planar === 2 ? s.bandCount : 1);
-    await s.close();
-  }
-  return total;
-}
+const SHAPE = [6, 18, 128, 128];
 
-async function child(spec: { dir: string; model: string; batchSize: number }): Promise<ChildResult> {
+async function child(spec: Spec): Promise<ChildResult> {
   const scene = JSON.parse(readFileSync(join(spec.dir, 'scene.json'), 'utf8')) as { dynamic: string[]; static: string[]; region: string };
-  const backend = await openWorkerBackend(join(spec.dir, `${spec.model}.onnx`));
+  const model = join(spec.dir, `${spec.model}.onnx`);
+  const backend = await openWorkerBackend(model);
   try {
+    const options: PredictOptions = {
+      model, backend, dynamic: scene.dynamic, static: scene.static, region: scene.region, tile: 128, stride: 64, batchSize: spec.batchSize,
+      out: join(spec.dir, `out-${spec.model}-${spec.batchSize}-${process.pid}.tif`),
+      ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
+      ...(spec.outputs ? { classes: join(spec.dir, `classes-${process.pid}.tif`), report: join(spec.dir, `report-${process.pid}.html`) } : {}),
+    };
+    const estimate = await predict({ ...options, dryRun: true });
     const cpu0 = process.cpuUsage();
-    const elu0 = performance.eventLoopUtilization();
-    const s = await predict({ model: join(spec.dir, `${spec.model}.onnx`), backend, dynamic: scene.dynamic, static: scene.static, region: scene.region, out: join(spec.dir, `out-${spec.model}-${spec.batchSize}.tif`), tile: 128, stride: 64, batchSize: spec.batchSize });
+    const s = await predict(options);
     const cpu = process.cpuUsage(cpu0);
-    const elu = performance.eventLoopUtilization(elu0);
     const peakRssMB = process.resourceUsage().maxRSS / 1024; // before the floor's own buffers
-    // the floor: the same session, the same number of batches of the same shape, random input
+    for (const f of [options.out, options.classes, options.report]) if (f) rmSync(f, { force: true });
+    // the floor: the same session, as many batches of the same shape, random input
     const N = spec.batchSize;
-    const input = Float32Array.from({ length: N * 6 * 18 * 128 * 128 }, (_, i) => Math.sin(i * 0.37));
-    let buf: Float32Array = input;
+    let buf: Float32Array = Float32Array.from({ length: N * SHAPE.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
     let out: Float32Array = new Float32Array(N * 4 * 128 * 128);
     const t = performance.now();
     const modelCpu0 = process.cpuUsage();
     for (let done = 0; done < s.tiles.computed; done += N) {
       const n = Math.min(N, s.tiles.computed - done);
-      const r = await backend.run(buf, [n, 6, 18, 128, 128], out);
+      const r = await backend.run(buf, [n, ...SHAPE], out);
       buf = r.input;
       out = new Float32Array(r.output.buffer, r.output.byteOffset, N * 4 * 128 * 128);
     }
-    const modelSeconds = (performance.now() - t) / 1000;
     const modelCpu = process.cpuUsage(modelCpu0);
     return {
-      mainCoreS: elu.active / 1000, modelCoreS: (modelCpu.user + modelCpu.system) / 1e6,
-      tiles: s.tiles.computed, e2eSeconds: s.seconds, modelSeconds, time: s.time,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMB,
-      blocksDecoded: s.blocksDecoded, blocksMinimum: await minimumBlocks([...scene.dynamic, ...scene.static], scene.region),
+      tiles: s.tiles.computed, e2eSeconds: s.seconds, modelSeconds: (performance.now() - t) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6, modelCoreS: (modelCpu.user + modelCpu.system) / 1e6,
+      peakRssMB, estimateMB: estimate.memory.total / 2 ** 20, blocksDecoded: s.blocksDecoded, blocksMinimum: s.blocksMinimum, time: s.time,
     };
   } finally {
     await backend.close();
@@ -116,7 +118,48 @@ async function ensureScene(dir: string, size: number): Promise<void> {
   const scene = await makeScene({ dir, size, seed: 7 });
   writeFileSync(join(dir, 'heavy.onnx'), heavyModel());
   writeFileSync(join(dir, 'light.onnx'), lightModel());
+  writeFileSync(join(dir, 'tiny.onnx'), tinyModel());
   writeFileSync(join(dir, 'scene.json'), JSON.stringify({ dynamic: scene.dynamic, static: scene.static, region: scene.region }));
+}
+
+/** A width x height scene made by repeating the pixels of the one in `from` (uncompressed, fast to write). */
+async function ensureShape(from: string, dir: string, width: number, height: number): Promise<void> {
+  if (existsSync(join(dir, 'scene.json'))) return;
+  mkdirSync(dir, { recursive: true });
+  const scene = JSON.parse(readFileSync(join(from, 'scene.json'), 'utf8')) as { dynamic: string[]; static: string[] };
+  const files = [...scene.dynamic, ...scene.static];
+  const out: string[] = [];
+  for (const f of files) {
+    const src = await RasterSource.open(f, { cache: new BlockCache({ budgetMB: 0 }) });
+    const path = join(dir, f.split('/').pop()!);
+    const w = await createGeoTiffWriter(path, {
+      width, height, bandCount: src.bandCount, dataType: src.dataType, geoTransform: src.geoTransform, geoKeys: src.rawGeoKeys,
+      nodata: src.nodata, blockSize: 256, compression: 'none',
+    });
+    const bs = 256;
+    const { TYPED_ARRAY } = await import('../src/raster/types.js');
+    const planes = Array.from({ length: src.bandCount }, () => new TYPED_ARRAY[src.dataType](width * bs));
+    for (let row = 0; row * bs < height; row++) {
+      const h = Math.min(bs, height - row * bs);
+      const y = (row * bs) % src.height;
+      const { data } = await src.readWindow({ x: 0, y, width: src.width, height: h }, { validity: false });
+      for (let b = 0; b < src.bandCount; b++) {
+        for (let r = 0; r < h; r++) for (let x = 0; x < width; x++) planes[b]![r * width + x] = data[b]![r * src.width + (x % src.width)]!;
+      }
+      await w.writeBlockRow(row, planes.map((p) => p.subarray(0, width * h)));
+    }
+    await w.close();
+    await src.close();
+    out.push(path);
+  }
+  // a region over most of the window (in the raster CRS)
+  const x0 = 500000;
+  const y0 = 5500000;
+  const ring = [[x0 + 100, y0 - 100], [x0 + width * 10 - 100, y0 - 100], [x0 + width * 10 - 100, y0 - height * 10 + 100], [x0 + 100, y0 - height * 10 + 100], [x0 + 100, y0 - 100]];
+  const region = join(dir, 'region.geojson');
+  writeFileSync(region, JSON.stringify({ type: 'Polygon', coordinates: [ring], crs: { type: 'name', properties: { name: 'EPSG:32633' } } }));
+  for (const m of ['light', 'tiny']) writeFileSync(join(dir, `${m}.onnx`), readFileSync(join(from, `${m}.onnx`)));
+  writeFileSync(join(dir, 'scene.json'), JSON.stringify({ dynamic: out.slice(0, scene.dynamic.length), static: out.slice(scene.dynamic.length), region }));
 }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
@@ -126,60 +169,83 @@ if (values.child) {
 } else {
   const root = values.dir ?? join(tmpdir(), 'tilecast-bench-pipeline');
   const self = fileURLToPath(import.meta.url);
-  const runChild = (dir: string, model: string, batchSize: number): ChildResult => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({ dir, model, batchSize })], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const runChild = (code: string, spec: Spec): ChildResult => {
+    const script = code === self ? self : join(code, 'bench', 'pipeline.ts');
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script, '--child', JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 26, cwd: code === self ? undefined : code });
     return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
   };
   const report: Record<string, unknown> = {};
+  const say = (line: string) => {
+    if (!values.json) console.log(line);
+  };
+  const row = (l: ChildResult[]) => {
+    const tiles = l[0]!.tiles;
+    return {
+      tiles,
+      e2eTilesPerS: +(tiles / median(l.map((x) => x.e2eSeconds))).toFixed(1),
+      modelOnlyTilesPerS: +(tiles / median(l.map((x) => x.modelSeconds))).toFixed(1),
+      ratio: +median(l.map((x) => x.e2eSeconds / x.modelSeconds)).toFixed(2),
+      hostCoreMsPerTile: +median(l.map((x) => (1000 * (x.cpuSeconds - x.modelCoreS)) / x.tiles)).toFixed(1),
+      processCpuS: +median(l.map((x) => x.cpuSeconds)).toFixed(1),
+      modelCoreS: +median(l.map((x) => x.modelCoreS)).toFixed(1),
+      peakRssMB: Math.round(median(l.map((x) => x.peakRssMB))),
+      estimateMB: l[0]!.estimateMB === undefined ? null : Math.round(median(l.map((x) => x.estimateMB!))),
+      waitRead: +median(l.map((x) => x.time.read)).toFixed(2),
+      blocksDecoded: l[0]!.blocksDecoded,
+      blocksMinimum: l[0]!.blocksMinimum ?? null,
+    };
+  };
   try {
     const size = Number(values.size);
     const dir = join(root, String(size));
     await ensureScene(dir, size);
     const models = values.models!.split(',');
     const batches = values.batches!.split(',').map(Number);
+    const codes = [self, ...(values.baseline ? [values.baseline] : [])];
     const results = new Map<string, ChildResult[]>();
     for (let r = 0; r < Number(values.rounds); r++) {
       for (const m of models) {
         for (const b of batches) {
-          const key = `${m}/${b}`;
-          results.set(key, [...(results.get(key) ?? []), runChild(dir, m, b)]);
+          for (const code of codes) {
+            const key = `${code === self ? 'now' : 'before'}/${m}/${b}`;
+            results.set(key, [...(results.get(key) ?? []), runChild(code, { dir, model: m, batchSize: b })]);
+          }
         }
       }
     }
     const rows = [...results.entries()].map(([key, l]) => {
-      const [model, batch] = key.split('/');
-      const e2e = median(l.map((x) => x.e2eSeconds));
-      const floor = median(l.map((x) => x.modelSeconds));
-      const tiles = l[0]!.tiles;
-      return {
-        model, batchSize: Number(batch), tiles,
-        e2eTilesPerS: +(tiles / e2e).toFixed(1), modelOnlyTilesPerS: +(tiles / floor).toFixed(1),
-        ratio: +(median(l.map((x) => x.e2eSeconds / x.modelSeconds))).toFixed(2),
-        waitRead: +median(l.map((x) => x.time.read)).toFixed(2), waitInfer: +median(l.map((x) => x.time.infer)).toFixed(2),
-        blend: +median(l.map((x) => x.time.blend)).toFixed(2), waitWrite: +median(l.map((x) => x.time.write)).toFixed(2),
-        processCpuS: +median(l.map((x) => x.cpuSeconds)).toFixed(1),
-        mainThreadCoreS: +median(l.map((x) => x.mainCoreS)).toFixed(1),
-        modelCoreS: +median(l.map((x) => x.modelCoreS)).toFixed(1),
-        peakRssMB: Math.round(median(l.map((x) => x.peakRssMB))),
-        blocksDecoded: l[0]!.blocksDecoded, blocksMinimum: l[0]!.blocksMinimum,
-      };
+      const [code, model, batch] = key.split('/');
+      return { code, model, batchSize: Number(batch), ...row(l) };
     });
     report.runs = rows;
-    if (!values.json) {
-      console.log(`pipeline bench: ${size} x ${size}, tile 128, stride 64, medians of ${values.rounds} interleaved rounds`);
-      for (const r of rows) {
-        console.log(`  ${r.model.padEnd(5)} batch ${String(r.batchSize).padStart(2)}: ${r.e2eTilesPerS} tiles/s end-to-end, ${r.modelOnlyTilesPerS} model-only, ratio ${r.ratio}; waiting read ${r.waitRead} s, infer ${r.waitInfer} s, blend ${r.blend} s, write ${r.waitWrite} s; core-seconds: process ${r.processCpuS}, main thread (read/stack/blend/write) ${r.mainThreadCoreS}, model alone ${r.modelCoreS}; peak RSS ${r.peakRssMB} MB; blocks ${r.blocksDecoded} (minimum ${r.blocksMinimum})`);
-      }
+    say(`pipeline bench: ${size} x ${size}, tile 128, stride 64, medians of ${values.rounds} interleaved rounds`);
+    for (const r of rows) {
+      say(`  ${r.code.padEnd(6)} ${r.model.padEnd(5)} batch ${String(r.batchSize).padStart(2)}: ${r.e2eTilesPerS} tiles/s end-to-end, ${r.modelOnlyTilesPerS} model alone, ratio ${r.ratio}; host ${r.hostCoreMsPerTile} core-ms/tile (process ${r.processCpuS} core-s, model alone ${r.modelCoreS}); waiting for input ${r.waitRead} s; peak RSS ${r.peakRssMB} MB${r.estimateMB !== null ? ` (estimate ${r.estimateMB} MB)` : ''}; blocks ${r.blocksDecoded}${r.blocksMinimum !== null ? ` (minimum ${r.blocksMinimum})` : ''}`);
     }
-    const rss: { size: number; peakRssMB: number; tiles: number; e2eTilesPerS: number }[] = [];
-    for (const s of values['rss-sizes']!.split(',').filter(Boolean).map(Number)) {
-      const d = join(root, String(s));
-      await ensureScene(d, s);
-      const r = runChild(d, 'light', 16);
-      rss.push({ size: s, peakRssMB: Math.round(r.peakRssMB), tiles: r.tiles, e2eTilesPerS: +(r.tiles / r.e2eSeconds).toFixed(1) });
-      if (!values.json) console.log(`  light batch 16 at ${s} x ${s}: peak RSS ${Math.round(r.peakRssMB)} MB, ${r.tiles} tiles, ${(r.tiles / r.e2eSeconds).toFixed(1)} tiles/s`);
+
+    const workerRows: Record<string, unknown>[] = [];
+    for (const w of values.workers!.split(',').filter(Boolean).map(Number)) {
+      const l = [runChild(self, { dir, model: 'tiny', batchSize: 16, workers: w })];
+      workerRows.push({ workers: w, ...row(l) });
+      say(`  tiny batch 16, ${w} stacking worker(s): ${row(l).e2eTilesPerS} tiles/s end-to-end; host ${row(l).hostCoreMsPerTile} core-ms/tile; peak RSS ${row(l).peakRssMB} MB`);
     }
-    report.rss = rss;
+    report.workers = workerRows;
+
+    const plain = runChild(self, { dir, model: 'light', batchSize: 16 });
+    const outputs = runChild(self, { dir, model: 'light', batchSize: 16, outputs: true });
+    report.outputs = { plain: row([plain]), classesAndReport: row([outputs]) };
+    say(`  light batch 16, plain: ${plain.e2eSeconds.toFixed(1)} s, peak RSS ${Math.round(plain.peakRssMB)} MB; with --classes --report: ${outputs.e2eSeconds.toFixed(1)} s, peak RSS ${Math.round(outputs.peakRssMB)} MB`);
+
+    const shapes: Record<string, unknown>[] = [];
+    for (const s of values.shapes!.split(',').filter(Boolean)) {
+      const [w, h] = s.split('x').map(Number) as [number, number];
+      const d = join(root, `shape-${w}x${h}`);
+      await ensureShape(dir, d, w, h);
+      const r = runChild(self, { dir: d, model: 'light', batchSize: 16 });
+      shapes.push({ width: w, height: h, tiles: r.tiles, peakRssMB: Math.round(r.peakRssMB), estimateMB: Math.round(r.estimateMB ?? 0), tilesPerS: +(r.tiles / r.e2eSeconds).toFixed(1) });
+      say(`  light batch 16 at ${w} x ${h} (uncompressed inputs): peak RSS ${Math.round(r.peakRssMB)} MB, estimate ${Math.round(r.estimateMB ?? 0)} MB, ${r.tiles} tiles, ${(r.tiles / r.e2eSeconds).toFixed(1)} tiles/s`);
+    }
+    report.shapes = shapes;
     if (values.json) console.log(JSON.stringify(report));
   } finally {
     if (!values.dir) rmSync(root, { recursive: true, force: true });

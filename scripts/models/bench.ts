@@ -3,6 +3,7 @@
  * merged to [N, T·C, H, W], softmax over K = 4 output bands.
  *   heavy: Conv1×1 T·C→32 + Relu → Conv3×3 32→32 + Relu → Conv3×3 32→32 + Relu → Conv1×1 32→4 → Softmax
  *   light: Conv1×1 T·C→16 + Relu → Conv1×1 16→4 → Softmax
+ *   tiny:  Conv1×1 T·C→4 → Softmax (the data path alone)
  */
 import { GraphBuilder } from './graph.js';
 import { gaussian, prng } from './prng.js';
@@ -55,4 +56,9 @@ export function heavyModel(options: BenchModelOptions = {}): Uint8Array {
 
 export function lightModel(options: BenchModelOptions = {}): Uint8Array {
   return build([[16, 1], [K, 1]], options);
+}
+
+/** The data path alone: one 1x1 convolution over the T·C channels to K, then softmax. */
+export function tinyModel(options: BenchModelOptions = {}): Uint8Array {
+  return build([[K, 1]], options);
 }
