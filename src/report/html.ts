@@ -5,10 +5,10 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-/** A number with thousands separators and at most `digits` decimals; '–' for NaN or ±Infinity. */
+/** A number with thousands separators and exactly `digits` decimals (so a table column lines up); '–' for NaN or ±Infinity. */
 export function formatNumber(n: number, digits = 2): string {
   if (!Number.isFinite(n)) return '–';
-  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 /** A number with about `significant` significant digits (statistics of unknown scale). */

@@ -80,7 +80,7 @@ test('the report page is self-contained, escapes every text, and its images are 
     const ha = (n * 0.01).toLocaleString('en-US', { maximumFractionDigits: 2 });
     assert.match(html, new RegExp(`<td><span class="num">${k}</span></td><td>[^<]*(?:&[a-z]+;[^<]*)*</td><td><span class="num">${n.toLocaleString('en-US')}</span></td><td><span class="num">${ha}</span></td>`), `class ${k}`);
   }
-  assert.match(html, new RegExp(`${data.timing.tiles} tiles in 4.2 s: <strong>${(data.timing.tiles / 4.2).toLocaleString('en-US', { maximumFractionDigits: 2 })} tiles/s</strong>`));
+  assert.match(html, new RegExp(`${data.timing.tiles} tiles in 4.20 s: <strong>${(data.timing.tiles / 4.2).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} tiles/s</strong>`));
 });
 
 test('writeReport writes atomically and names --report when it cannot', async (t) => {
