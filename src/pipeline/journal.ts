@@ -9,8 +9,12 @@
  * partial file. A chunk's line is appended only after its blocks are on the disk (the writers'
  * checkpoints), and the journal is synced after each line; a line cut short by a crash is
  * ignored, so the journal never vouches for more than the disk holds.
+ *
+ * The lock names the process and machine holding it, and that process touches it every
+ * LOCK_HEARTBEAT_MS: a lock is stale when its process is gone (same machine), or when its
+ * heartbeat stopped LOCK_STALE_MS ago (any machine: a pre-empted node, a retried pod).
  */
-import { constants, type FileHandle, open, readFile, unlink } from 'node:fs/promises';
+import { constants, type FileHandle, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
@@ -59,6 +63,7 @@ interface ChunkLine {
 export class Journal {
   private constructor(
     readonly files: RunFiles,
+    private readonly lock: RunLock,
     private handle: FileHandle | null,
     /** Chunks complete before this run, with their checkpoints, in the order they completed. */
     readonly done: Map<number, Checkpoints>,
@@ -72,7 +77,7 @@ export class Journal {
   static async open(targets: Readonly<Record<string, string>>, out: string, facts: Facts, chunks: number, resume: boolean): Promise<Journal> {
     const files = runFiles(targets);
     const partials = Object.values(files.partials);
-    await lock(files.lock, out);
+    const lock = await RunLock.take(files.lock, out);
     try {
       const existing = await readJournal(files);
       if (existing !== null && !resume) {
@@ -93,7 +98,7 @@ export class Journal {
         // killed before its first chunk was durable: nothing in the partial files is vouched for
         if (existing.done.size === 0) await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
         const handle = await open(files.journal, 'a');
-        return new Journal(files, handle, existing.done);
+        return new Journal(files, lock, handle, existing.done);
       }
       // a fresh run: no partial file may be there without a journal either
       await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
@@ -102,10 +107,9 @@ export class Journal {
       const handle = await open(files.journal, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY);
       await handle.write(`${JSON.stringify({ version: VERSION, facts, chunks } satisfies Header)}\n`);
       await handle.sync();
-      return new Journal(files, handle, new Map());
+      return new Journal(files, lock, handle, new Map());
     } catch (e) {
-      await unlink(files.lock).catch(() => undefined);
-      forgetTempFile(files.lock);
+      await lock.release();
       throw e;
     }
   }
@@ -127,8 +131,7 @@ export class Journal {
     this.handle = null;
     if (!keep) await unlink(this.files.journal).catch(() => undefined);
     forgetTempFile(this.files.journal);
-    await unlink(this.files.lock).catch(() => undefined);
-    forgetTempFile(this.files.lock);
+    await this.lock.release();
   }
 }
 
@@ -171,30 +174,75 @@ async function readJournal(files: RunFiles): Promise<{ header: Header | null; do
   return { header, done, partial };
 }
 
-/** Take the run's lock: refuse when a live process on this machine holds it; take over a stale one. */
-async function lock(path: string, out: string): Promise<void> {
-  const me = `${process.pid} ${hostname()}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const h = await open(path, 'wx');
-      registerTempFile(path); // whatever way the process ends, the lock goes with it
-      await h.write(me);
-      await h.close();
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputError(e, dirname(path), out);
-      const [pid, host] = (await readFile(path, 'utf8').catch(() => '')).split(' ');
-      const alive = host === hostname() && Number(pid) > 0 && isAlive(Number(pid));
-      if (alive || (host !== undefined && host !== hostname())) {
-        throw new OutputError(
-          `${out}: another tilecast run (process ${pid}${host !== hostname() ? ` on ${host}` : ''}) is writing it (${path}); wait for it, or delete the lock if that run is gone`,
-          { file: out },
-        );
+/** How often a run touches its lock. */
+export const LOCK_HEARTBEAT_MS = 30_000;
+/** A lock not touched for this long is stale, whatever machine holds it. */
+export const LOCK_STALE_MS = 5 * 60_000;
+/** Locks this process holds: a lock naming this process but not in here is a recycled process id. */
+const heldLocks = new Set<string>();
+
+/** A run's lock on its outputs, kept fresh by a heartbeat while the run holds it. */
+class RunLock {
+  private constructor(
+    private readonly path: string,
+    private readonly heartbeat: NodeJS.Timeout,
+  ) {}
+
+  /** Take the lock: refuse while another live run holds it; take over a stale one. */
+  static async take(path: string, out: string): Promise<RunLock> {
+    const me = `${process.pid} ${hostname()}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const h = await open(path, 'wx');
+        registerTempFile(path); // whatever way the process ends, the lock goes with it
+        await h.write(me);
+        await h.close();
+        heldLocks.add(path);
+        const heartbeat = setInterval(() => {
+          const now = new Date();
+          utimes(path, now, now).catch(() => undefined);
+        }, LOCK_HEARTBEAT_MS);
+        heartbeat.unref();
+        return new RunLock(path, heartbeat);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputError(e, dirname(path), out);
+        const holder = await lockHolder(path);
+        if (holder !== null) {
+          const where = holder.host !== hostname() ? ` on ${holder.host}` : '';
+          const age = Math.round(holder.ageMs / 1000);
+          throw new OutputError(
+            `${out}: another tilecast run (process ${holder.pid}${where}, lock touched ${age} s ago) is writing it (${path}); ` +
+              `wait for it, or delete the lock if that run is gone (a lock untouched for ${LOCK_STALE_MS / 60_000} minutes is taken over)`,
+            { file: out },
+          );
+        }
+        await unlink(path).catch(() => undefined); // its run is gone: a stale lock
       }
-      await unlink(path).catch(() => undefined); // its process is gone: a stale lock
     }
+    throw new OutputError(`${out}: cannot take the lock ${path}`, { file: out });
   }
-  throw new OutputError(`${out}: cannot take the lock ${path}`, { file: out });
+
+  async release(): Promise<void> {
+    clearInterval(this.heartbeat);
+    heldLocks.delete(this.path);
+    await unlink(this.path).catch(() => undefined);
+    forgetTempFile(this.path);
+  }
+}
+
+/** Who holds the lock at `path`, or null when it is stale (or gone). */
+async function lockHolder(path: string): Promise<{ pid: string; host: string; ageMs: number } | null> {
+  const [text, info] = await Promise.all([readFile(path, 'utf8').catch(() => null), stat(path).catch(() => null)]);
+  if (text === null || info === null) return null;
+  const [pid = '', host = ''] = text.split(' ');
+  const ageMs = Math.max(0, Date.now() - info.mtimeMs);
+  if (ageMs > LOCK_STALE_MS) return null; // its heartbeat stopped
+  if (host === hostname()) {
+    // this process's own id without its lock: a restarted container reusing the id (often 1)
+    if (Number(pid) === process.pid && !heldLocks.has(path)) return null;
+    if (!(Number(pid) > 0 && isAlive(Number(pid)))) return null;
+  }
+  return { pid, host, ageMs };
 }
 
 function isAlive(pid: number): boolean {

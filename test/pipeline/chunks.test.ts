@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gaussian, prng } from '../../scripts/models/prng.js';
@@ -215,6 +216,37 @@ describe('resume', () => {
     const ok = cli([...args(out), '--resume']);
     assert.equal(ok.code, 0, ok.err);
     assert.ok(readFileSync(out).equals(reference));
+  });
+
+  test('a live run\'s lock is refused; a stale one (process gone, heartbeat stopped, this process\'s recycled id) is taken over', async () => {
+    const d = folder();
+    const out = join(d, 'out.tif');
+    const lock = join(d, '.out.tif.tilecast-lock');
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!; // a process id that just ended
+    const old = new Date(Date.now() - 6 * 60_000);
+    const cases: { holder: string; mtime?: Date; live: RegExp | null }[] = [
+      { holder: `${process.ppid} ${hostname()}`, live: /another tilecast run \(process \d+, lock touched \d+ s ago\) is writing it/ },
+      { holder: '4242 node-7.cluster', live: /another tilecast run \(process 4242 on node-7\.cluster, lock touched \d+ s ago\).*a lock untouched for 5 minutes is taken over/ },
+      { holder: '4242 node-7.cluster', mtime: old, live: null },
+      { holder: `${process.ppid} ${hostname()}`, mtime: old, live: null },
+      { holder: `${gone} ${hostname()}`, live: null },
+      { holder: `${process.pid} ${hostname()}`, live: null },
+    ];
+    for (const c of cases) {
+      writeFileSync(lock, c.holder);
+      if (c.mtime) utimesSync(lock, c.mtime, c.mtime);
+      if (c.live) {
+        await assert.rejects(predict(options({ out })), (e: unknown) => e instanceof OutputError && c.live!.test(e.message), c.holder);
+        assert.deepEqual(readdirSync(d), ['.out.tif.tilecast-lock'], 'the live run\'s lock stays, nothing else is written');
+        assert.equal(readFileSync(lock, 'utf8'), c.holder);
+      } else {
+        await predict(options({ out }));
+        assert.ok(readFileSync(out).equals(reference), c.holder);
+        assert.deepEqual(readdirSync(d).sort(), ['out.tif', 'out.tif.aux.xml'], `${c.holder}: the stale lock is gone`);
+        rmSync(out);
+        rmSync(`${out}.aux.xml`);
+      }
+    }
   });
 
   test('an interrupted run without --resume cleans up; with --resume it keeps what is complete', async () => {
