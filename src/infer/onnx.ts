@@ -167,7 +167,8 @@ async function createSession(path: string, device: Device, threads: number, warn
     if (device !== 'cuda') throw e;
     warn(
       `CUDA execution provider unavailable (${message(e)}); running on CPU. ` +
-        'For GPU inference install the CUDA provider (ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node) with CUDA 12 and cuDNN 9',
+        'For GPU inference fetch the CUDA provider once (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; ' +
+          'npm does not run that script itself here) and install CUDA 12 and cuDNN 9',
     );
     return { session: await ort.InferenceSession.create(path, sessionOptions('cpu', threads)), device: 'cpu' as const };
   }
