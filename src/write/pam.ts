@@ -51,21 +51,29 @@ export function sidecarPath(path: string): string {
 export class Sidecar {
   readonly path: string;
   readonly tempPath: string;
+  private readonly fixed: boolean;
   private written = false;
 
+  /**
+   * `tempPath`: a fixed temporary name (a resumable run's, which a later run of the same output
+   * overwrites, so a process killed between write() and place() leaves nothing for good);
+   * default: a fresh hidden name.
+   */
   constructor(
     target: string,
     private readonly xml: string | null,
+    tempPath?: string,
   ) {
     this.path = sidecarPath(target);
-    this.tempPath = join(dirname(this.path), `.${basename(this.path)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.fixed = tempPath !== undefined;
+    this.tempPath = tempPath ?? join(dirname(this.path), `.${basename(this.path)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
   /** Write the temporary file (nothing when there is no XML). */
   async write(): Promise<void> {
     if (this.xml === null) return;
     registerTempFile(this.tempPath);
-    await writeFile(this.tempPath, this.xml, { flag: 'wx' });
+    await writeFile(this.tempPath, this.xml, { flag: this.fixed ? 'w' : 'wx' });
     this.written = true;
   }
 

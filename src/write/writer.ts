@@ -30,6 +30,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AbortedError, OutputError, TilecastError, UsageError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import { TYPED_ARRAY, bytesPerSample, isFloat } from '../raster/types.js';
 import { BlockCoder } from './block-coder.js';
 import { loadCodec } from './codecs.js';
@@ -116,6 +117,8 @@ export class GeoTiffWriter {
   private aborting: Promise<void> | null = null;
   private readonly onAbort: () => void;
   private sidecarValue: Sidecar | undefined;
+  /** close() copied the blocks into compactPath (see compact()). */
+  private compacted = false;
   private runMetadata: Readonly<Record<string, string>> = {};
   /** Blocks placed since the last checkpoint. */
   private placed: [number, number, number, number][] = [];
@@ -340,11 +343,14 @@ export class GeoTiffWriter {
       this.checkAborted();
       await this.file!.close();
       this.file = null;
-      if (this.options.cog) await unlink(this.tempPath);
-      await rename(this.options.cog ? this.cogPath : this.tempPath, this.target);
+      failpoint('close');
+      // the file written last becomes the target; a resumable temporary file stays untouched until
+      // then, so a run killed before this point resumes from the bytes its journal describes
+      const finished = this.options.cog ? this.cogPath : this.compacted ? this.compactPath : this.tempPath;
+      await rename(finished, this.target);
+      if (finished !== this.tempPath) await unlink(this.tempPath);
       await this.sidecar.place();
-      forgetTempFile(this.tempPath);
-      forgetTempFile(this.cogPath);
+      for (const p of [this.tempPath, this.cogPath, this.compactPath]) forgetTempFile(p);
       this.state = 'closed';
       this.options.signal?.removeEventListener('abort', this.onAbort);
     } catch (e) {
@@ -358,9 +364,14 @@ export class GeoTiffWriter {
     return `${this.tempPath}.cog`;
   }
 
+  private get compactPath(): string {
+    return `${this.tempPath}.compact`;
+  }
+
   /** The PAM sidecar with band 1's colour table and category names (see GeoTiffWriterOptions). */
   private get sidecar(): Sidecar {
-    this.sidecarValue ??= new Sidecar(this.path, pamXml(this.options.categoryNames, this.options.colorTable, this.runMetadata));
+    const fixedTemp = this.temp.path !== undefined ? `${this.tempPath}.aux.xml` : undefined;
+    this.sidecarValue ??= new Sidecar(this.path, pamXml(this.options.categoryNames, this.options.colorTable, this.runMetadata), fixedTemp);
     return this.sidecarValue;
   }
 
@@ -395,10 +406,13 @@ export class GeoTiffWriter {
     return true;
   }
 
-  /** Copy every block, in canonical order, into a new temporary file that replaces the current one. */
+  /**
+   * Copy every block, in canonical order, into a new temporary file that the rest of close()
+   * finishes. The temporary file it copies from is left as it is (see finish()).
+   */
   private async compact(): Promise<void> {
     const perBand = this.blocksAcross * this.blocksDown;
-    const path = `${this.tempPath}.compact`;
+    const path = this.compactPath;
     registerTempFile(path);
     const out = await open(path, 'w+'); // a leftover of a run killed while compacting is ours to replace
     try {
@@ -412,7 +426,8 @@ export class GeoTiffWriter {
           const n = this.counts[i]!;
           if (n === 0) continue;
           if (buf.length < n) buf = new Uint8Array(n);
-          await this.file!.read(buf, 0, n, this.offsets[i]!);
+          const { bytesRead } = await this.file!.read(buf, 0, n, this.offsets[i]!);
+          if (bytesRead !== n) throw new OutputError(`${this.path}: block ${i} runs past the end of the temporary file ${this.tempPath}`, { file: this.path });
           await writeAll(out, [buf.subarray(0, n)], at, n);
           this.offsets[i] = at;
           at += n;
@@ -420,8 +435,7 @@ export class GeoTiffWriter {
       }
       await this.file!.close();
       this.file = out;
-      await rename(path, this.tempPath);
-      forgetTempFile(path);
+      this.compacted = true;
       this.appender.position = at;
     } catch (e) {
       await out.close().catch(() => undefined);
@@ -469,7 +483,7 @@ export class GeoTiffWriter {
       await this.file.close().catch(() => undefined);
       this.file = null;
     }
-    for (const p of this.temp.keep ? [this.cogPath] : [this.tempPath, this.cogPath]) {
+    for (const p of this.temp.keep ? [this.cogPath, this.compactPath] : [this.tempPath, this.cogPath, this.compactPath]) {
       await unlink(p).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });

@@ -1,7 +1,7 @@
 /**
  * Chunked runs: the output's bytes do not depend on the chunk size, the order chunks run in, the
  * batch size or the split into shards; a run killed at any point (decode, inference, blending,
- * writing, between the disk sync and the journal) resumes to the same bytes, recomputing at most
+ * writing, between the disk sync and the journal, after an output is complete but before it is renamed) resumes to the same bytes, recomputing at most
  * the chunk it was in; leftovers and changed inputs are reported, never silently reused.
  */
 import assert from 'node:assert/strict';
@@ -150,13 +150,13 @@ describe('resume', () => {
     '--tile', '32', '--stride', '16', '--block-size', '32', '--chunk', '64', '--batch-size', '5', '--workers', '0', '--out', out, '--json', '--quiet',
   ];
 
-  test('killed at 10 seeded points, --resume gives the same bytes, recomputing at most the chunk in progress', async () => {
+  test('killed at 12 seeded points, --resume gives the same bytes, recomputing at most the chunk in progress', async () => {
     const r = prng(SEED);
     // how often each point is passed in a whole run: tiles, batches, block rows, chunks, decodes
     const whole = await predict(options({ chunk: 64, batchSize: 5 }));
-    const passes: Record<string, number> = { blend: whole.tiles.computed, infer: whole.batches, write: blockRows, synced: whole.chunks.total, decode: whole.blocksDecoded };
-    const points = ['decode', 'infer', 'blend', 'write', 'synced'];
-    for (let k = 0; k < 10; k++) {
+    const passes: Record<string, number> = { blend: whole.tiles.computed, infer: whole.batches, write: blockRows, synced: whole.chunks.total, decode: whole.blocksDecoded, close: 1 };
+    const points = ['decode', 'infer', 'blend', 'write', 'synced', 'close'];
+    for (let k = 0; k < 12; k++) {
       const point = points[k % points.length]!;
       const at = 1 + Math.floor(r() * Math.max(1, passes[point]! - 1));
       const d = folder();
