@@ -10,7 +10,7 @@
  * every pixel receives the same terms in the same order, and the file's bytes are laid out
  * canonically.
  */
-import { stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { planBlocks, slabFloats } from '../batch/blocks.js';
 import { feedWindow } from '../batch/feed.js';
@@ -21,16 +21,14 @@ import { availableMemory } from '../options.js';
 import { estimateMemory, type MemoryEstimate, type PlanChunk } from '../plan/plan.js';
 import { registerCrsDefinition } from '../raster/crs.js';
 import { resolveOutputTarget, type RunInput } from '../write/target.js';
-import { forgetTempFile } from '../write/temp-files.js';
 import { computeChunks, workList, type ChunkStats } from './chunks.js';
-import { closeInputs } from './inputs.js';
 import { Journal } from './journal.js';
 import { classStyle, outputSpecs, RunOutputs } from './outputs.js';
 import { resolvePredictOptions, stackingThreads, type PredictOptions, type ResolvedPredictOptions } from './options.js';
 import { provenance, runRecord } from './provenance.js';
 import { runReport } from './report.js';
 import { inputStatistics, type InputStatistic } from './sanity.js';
-import { setUp } from './setup.js';
+import { setUp, tearDown } from './setup.js';
 import { shardChunks, type Shard } from './shards.js';
 
 export { DEFAULT_PREDICT, resolvePredictOptions, type PredictOptions, type Progress } from './options.js';
@@ -193,12 +191,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     }
     throw err;
   } finally {
-    if (!o.backend) await backend.close();
-    await closeInputs(inputs);
-    if (modelFile !== o.model) {
-      await unlink(modelFile).catch(() => undefined);
-      forgetTempFile(modelFile);
-    }
+    await tearDown(o, { inputs, backend, modelFile });
   }
 }
 

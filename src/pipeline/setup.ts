@@ -19,7 +19,7 @@ import { BlockCache } from '../raster/block-cache.js';
 import { isUrl, readBytes, readText } from '../raster/byte-source.js';
 import { parseCrs } from '../raster/crs.js';
 import type { Crs } from '../raster/types.js';
-import { registerTempFile } from '../write/temp-files.js';
+import { forgetTempFile, registerTempFile } from '../write/temp-files.js';
 import { closeInputs, openInputs, type Inputs } from './inputs.js';
 import type { PredictOptions, ResolvedPredictOptions } from './options.js';
 
@@ -85,11 +85,30 @@ export async function setUp(o: ResolvedPredictOptions, warn: (m: string) => void
     const layout = channelLayout(inputs.dynamic, inputs.statics, o.tile, norm, o.fill);
     return { inputs, crs, plan, backend, contract, norm, layout, modelFile, regionText };
   } catch (err) {
-    if (!o.backend) await backend?.close();
-    await closeInputs(inputs);
-    if (modelFile !== undefined && modelFile !== o.model) await unlink(modelFile).catch(() => undefined);
+    await tearDown(o, { inputs, backend, modelFile });
     throw err;
   }
+}
+
+/**
+ * Close what setUp opened (the backend unless the caller gave it, the inputs) and delete a model
+ * copied from a URL; each step runs even when one before it fails.
+ */
+export async function tearDown(o: ResolvedPredictOptions, run: { inputs: Inputs; backend: InferenceBackend | undefined; modelFile: string | undefined }): Promise<void> {
+  try {
+    if (!o.backend) await run.backend?.close();
+  } finally {
+    try {
+      await closeInputs(run.inputs);
+    } finally {
+      if (run.modelFile !== undefined && run.modelFile !== o.model) await removeTempFile(run.modelFile);
+    }
+  }
+}
+
+async function removeTempFile(path: string): Promise<void> {
+  await unlink(path).catch(() => undefined);
+  forgetTempFile(path);
 }
 
 /** The model as a local file: the path given, or a copy of a model given by URL in the temporary folder. */
@@ -103,7 +122,12 @@ async function localModel(model: string, signal?: AbortSignal): Promise<string> 
   }
   const path = join(tmpdir(), `.tilecast-model-${process.pid}-${randomBytes(4).toString('hex')}.onnx`);
   registerTempFile(path);
-  await writeFile(path, bytes);
+  try {
+    await writeFile(path, bytes);
+  } catch (err) {
+    await removeTempFile(path);
+    throw new ModelError(`${model}: cannot keep a copy in ${tmpdir()}: ${(err as Error).message} (--model)`, { file: model, cause: err });
+  }
   return path;
 }
 
