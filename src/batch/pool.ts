@@ -67,6 +67,8 @@ class Pool implements StackExecutor {
         };
         w.on('message', first);
         w.once('error', reject);
+        // a worker that ends before it is ready (and without an 'error') must not leave the start pending
+        w.once('exit', (code) => reject(new Error(`stacking worker exited with code ${code} while starting`)));
       }));
       w.on('message', (m: FromStackWorker) => this.onMessage(i, m));
       w.on('error', (e: Error) => this.fail(new Error(`stacking worker failed: ${e.message}`)));
