@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getDecoder } from 'geotiff';
 import { lzwDecode } from '../src/raster/lzw.js';
-import { num, nums, readAt, readTiffHeader, TAG } from '../src/raster/tiff.js';
+import { readAt } from '../src/raster/file-source.js';
+import { num, nums, readTiffHeader, TAG } from '../src/raster/tiff.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '8192' }, runs: { type: 'string', default: '3' }, json: { type: 'boolean' } } });
 const size = Number(values.size);

@@ -43,19 +43,23 @@ export class FileByteSource implements ByteSource {
     return new FileByteSource(name, st.size, String(Math.round(st.mtimeMs)), fh, false);
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const n = Math.max(0, Math.min(length, this.size - offset));
-    const buf = Buffer.allocUnsafe(n);
-    let done = 0;
-    while (done < n) {
-      const { bytesRead } = await this.fh.read(buf, done, n - done, offset + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return done === n ? buf : buf.subarray(0, done);
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return readAt(this.fh, offset, Math.max(0, Math.min(length, this.size - offset)));
   }
 
   async close(): Promise<void> {
     if (this.owned) await this.fh.close();
   }
+}
+
+/** `length` bytes at `offset` of an open file (fewer at its end). */
+export async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
 }

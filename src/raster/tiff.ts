@@ -25,6 +25,7 @@ export const TAG = {
   StripByteCounts: 279,
   PlanarConfiguration: 284,
   Predictor: 317,
+  ColorMap: 320,
   TileWidth: 322,
   TileLength: 323,
   TileOffsets: 324,
@@ -69,7 +70,7 @@ const BYTES: Kinds = { classic: [7], big: [7] };
 const FIELD_TYPES: Record<number, Kinds> = {
   [TAG.NewSubfileType]: UINT, [TAG.ImageWidth]: UINT, [TAG.ImageLength]: UINT, [TAG.BitsPerSample]: UINT,
   [TAG.Compression]: UINT, [TAG.Photometric]: UINT, [TAG.StripOffsets]: OFFSET, [TAG.SamplesPerPixel]: UINT,
-  [TAG.RowsPerStrip]: UINT, [TAG.StripByteCounts]: OFFSET, [TAG.PlanarConfiguration]: UINT, [TAG.Predictor]: UINT,
+  [TAG.RowsPerStrip]: UINT, [TAG.StripByteCounts]: OFFSET, [TAG.PlanarConfiguration]: UINT, [TAG.Predictor]: UINT, [TAG.ColorMap]: UINT,
   [TAG.TileWidth]: UINT, [TAG.TileLength]: UINT, [TAG.TileOffsets]: OFFSET, [TAG.TileByteCounts]: OFFSET,
   [TAG.ExtraSamples]: UINT, [TAG.SampleFormat]: UINT, [TAG.JPEGTables]: BYTES, [TAG.YCbCrSubSampling]: UINT,
   [TAG.ModelPixelScale]: REAL, [TAG.ModelTiepoint]: REAL, [TAG.ModelTransformation]: REAL,
@@ -121,18 +122,6 @@ export interface TiffHeader {
 const MAX_IFDS = 256;
 /** Tag payloads bigger than this are refused: no valid GeoTIFF header needs more. */
 const MAX_TAG_BYTES = 512 * 1024 * 1024;
-
-/** `length` bytes at `offset` of an open file (fewer at its end). */
-export async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return done === length ? buf : buf.subarray(0, done);
-}
 
 /** Bytes the header is read in: one request for the header and the IFDs of most COGs. */
 export const HEADER_CHUNK = 65_536;
