@@ -109,6 +109,8 @@ export class RasterSource {
   readonly bandDescriptions: (string | null)[];
   /** GDAL_METADATA dataset items (not per band). */
   readonly metadata: Record<string, string>;
+  /** The colour table of a palette image (Photometric Palette): its ColorMap as 8-bit RGB; null for none. */
+  readonly colorTable: (readonly [number, number, number])[] | null;
   readonly geoKeys: Record<string, unknown> | null;
   /** The GeoKey tags as stored, to copy a CRS (even one without an EPSG code) to an output. */
   readonly rawGeoKeys: RawGeoKeys | null;
@@ -193,6 +195,8 @@ export class RasterSource {
       fail(`predictor 3 (floating point) on ${this.dataType} samples`);
     }
     this.photometric = num(ifd, TAG.Photometric, 1);
+    const colorMap = this.photometric === 3 ? nums(ifd, TAG.ColorMap) : undefined;
+    this.colorTable = colorMap !== undefined && colorMap.length === 3 * 256 ? paletteEntries(colorMap) : null; // 8-bit palettes only
     const planar = num(ifd, TAG.PlanarConfiguration, 1);
     if (planar !== 1 && planar !== 2) fail(`PlanarConfiguration ${planar} is invalid (1 or 2)`);
     this.planar = planar as 1 | 2;
@@ -570,6 +574,21 @@ export class RasterSource {
     return toSamples(bytes.subarray(0, rowBytes * rows), this.dataType, this.littleEndian, this.activePredictor, this.blockWidth, rows, spb);
   }
 
+  /** Bytes of block `index` as stored in the file (compressed); 0 for a sparse block. */
+  storedBlockSize(index: number): number {
+    return this.byteCounts?.[index] ?? 0;
+  }
+
+  /** Block `index` as stored in the file, not decoded: for copying blocks between files. */
+  async readStoredBlock(index: number): Promise<Uint8Array> {
+    const offset = this.offsets[index]!;
+    const count = this.storedBlockSize(index);
+    if (offset + count > this.fileSize) {
+      throw new InputError(`${this.name}: block ${index} (${count} bytes at offset ${offset}) runs past the end of the file (${this.fileSize} bytes); the file is truncated`, { file: this.name });
+    }
+    return this.bytes.read(offset, count);
+  }
+
   /** Evict this image's blocks and close the file (and the overviews from overviews()). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -744,4 +763,10 @@ function parseGdalMetadata(xml: string | undefined, bands: number): { descriptio
     }
   }
   return { descriptions, dataset };
+}
+
+/** A TIFF ColorMap (all reds, then greens, then blues, 0..65535) as 8-bit RGB entries. */
+function paletteEntries(map: readonly number[]): (readonly [number, number, number])[] {
+  const n = map.length / 3;
+  return Array.from({ length: n }, (_, i) => [Math.round(map[i]! / 257), Math.round(map[n + i]! / 257), Math.round(map[2 * n + i]! / 257)] as const);
 }

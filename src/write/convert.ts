@@ -1,12 +1,14 @@
 /**
  * Re-encode a GeoTIFF tilecast can read into a new one (other codec, blocks, predictor, BigTIFF,
  * COG), a block row at a time: memory is bounded by one output block row of all bands.
- * Georeferencing (GeoKeys copied verbatim), nodata, band descriptions and metadata are kept.
+ * Georeferencing (GeoKeys copied verbatim), nodata, band descriptions, metadata, and a class map's
+ * colour table and class names are kept.
  */
 import { RasterSource } from '../raster/source.js';
 import { TYPED_ARRAY } from '../raster/types.js';
 import { areaKeys } from './georef.js';
 import type { GeoTiffWriterOptions } from './options.js';
+import { classStyleOf } from './pam.js';
 import { resolveOutputTarget } from './target.js';
 import { createGeoTiffWriter } from './writer.js';
 
@@ -38,6 +40,7 @@ export async function convert(input: string, output: string, options: ConvertOpt
       nodata: src.nodata,
       bandDescriptions: src.bandDescriptions.map((d) => d ?? ''),
       metadata: src.metadata,
+      ...(await classStyleOf(src)),
     });
     try {
       const bs = writer.options.blockSize;

@@ -8,11 +8,9 @@
  * or re-encoding) in the canonical layout, so the merged file has the same bytes as a
  * single-process run of the same plan.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { InputError, UsageError } from '../errors.js';
 import { RasterSource } from '../raster/source.js';
-import { readTiffHeader, nums, TAG, type Ifd } from '../raster/tiff.js';
-import { readPam } from './pam.js';
+import { classStyleOf } from './pam.js';
 import { resolveOutputTarget } from './target.js';
 import { createGeoTiffWriter } from './writer.js';
 import type { Compression, OverviewResampling } from './options.js';
@@ -37,12 +35,8 @@ export interface MergeSummary {
 interface Part {
   path: string;
   src: RasterSource;
-  fh: FileHandle;
-  ifd: Ifd;
   shard: [number, number];
   plan: string;
-  offsets: number[];
-  counts: number[];
 }
 
 const COMPRESSIONS: Record<number, Compression> = { 1: 'none', 5: 'lzw', 8: 'deflate', 50000: 'zstd' };
@@ -81,7 +75,7 @@ export async function merge(paths: readonly string[], output: string, options: M
     if (compression === undefined || !src.tiled || src.planar !== 2 || src.blockWidth !== src.blockHeight) {
       throw new InputError(`merge: ${first.path} is not a part file tilecast wrote (tiled, band-separate, ${Object.values(COMPRESSIONS).join('/')})`, { file: first.path });
     }
-    const pam = await readPam(first.path);
+    const style = await classStyleOf(src);
     const metadata = { ...src.metadata };
     delete metadata.TILECAST_SHARD;
     const writer = await createGeoTiffWriter(output, {
@@ -89,7 +83,7 @@ export async function merge(paths: readonly string[], output: string, options: M
       geoTransform: src.geoTransform, geoKeys: src.rawGeoKeys, nodata: src.nodata,
       bandDescriptions: src.bandDescriptions.map((d) => d ?? ''), metadata, blockSize: src.blockWidth, compression,
       predictor: src.predictor === 1 ? 'none' : (src.predictor as 2 | 3), cog: options.cog ?? false,
-      colorTable: pam.colorTable, categoryNames: pam.categoryNames,
+      ...style,
       ...(options.overviewResampling ? { overviewResampling: options.overviewResampling } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -98,20 +92,14 @@ export async function merge(paths: readonly string[], output: string, options: M
       const across = src.blocksAcross;
       const perBand = across * src.blocksDown;
       for (let tile = 0; tile < perBand; tile++) {
-        const owners = parts.filter((p) => p.counts[tile]! > 0);
+        const owners = parts.filter((p) => p.src.storedBlockSize(tile) > 0);
         if (owners.length > 1) throw new InputError(`merge: block ${tile} is in ${owners[0]!.path} and ${owners[1]!.path}: the parts overlap; give the parts of one run`, { file: owners[1]!.path });
         if (owners.length === 0) {
           throw new InputError(`merge: block ${tile} (column ${tile % across}, row ${Math.floor(tile / across)}) is in no part: the parts come from runs with other chunk sizes or are incomplete; run every shard with the same options`, { file: parts[0]!.path });
         }
         const p = owners[0]!;
         const bands: Uint8Array[] = [];
-        for (let b = 0; b < src.bandCount; b++) {
-          const i = b * perBand + tile;
-          const bytes = new Uint8Array(p.counts[i]!);
-          const { bytesRead } = await p.fh.read(bytes, 0, bytes.length, p.offsets[i]!);
-          if (bytesRead !== bytes.length) throw new InputError(`${p.path}: block ${i} runs past the end of the file; the part is truncated`, { file: p.path });
-          bands.push(bytes);
-        }
+        for (let b = 0; b < src.bandCount; b++) bands.push(await p.src.readStoredBlock(b * perBand + tile));
         await writer.writeEncodedBlock(tile % across, Math.floor(tile / across), bands);
         blocks++;
       }
@@ -126,7 +114,6 @@ export async function merge(paths: readonly string[], output: string, options: M
     return { output, parts: parts.length, blocks, seconds: (performance.now() - t0) / 1000 };
   } finally {
     for (const p of parts) {
-      await p.fh.close().catch(() => undefined);
       await p.src.close().catch(() => undefined);
     }
   }
@@ -134,20 +121,11 @@ export async function merge(paths: readonly string[], output: string, options: M
 
 async function openPart(path: string): Promise<Part> {
   const src = await RasterSource.open(path);
-  const fh = await open(path, 'r');
-  try {
-    const ifd = (await readTiffHeader(fh, path)).ifds[0]!;
-    const shard = /^(\d+)\/(\d+)$/.exec(src.metadata.TILECAST_SHARD ?? '');
-    const plan = src.metadata.TILECAST_PLAN;
-    if (!shard || plan === undefined) {
-      throw new UsageError(`merge: ${path} is not a part of a sharded run (no TILECAST_SHARD/TILECAST_PLAN metadata); parts are written by tilecast predict --shard I/N`);
-    }
-    const offsets = nums(ifd, TAG.TileOffsets) ?? [];
-    const counts = nums(ifd, TAG.TileByteCounts) ?? [];
-    return { path, src, fh, ifd, shard: [Number(shard[1]), Number(shard[2])], plan, offsets, counts };
-  } catch (e) {
-    await fh.close();
+  const shard = /^(\d+)\/(\d+)$/.exec(src.metadata.TILECAST_SHARD ?? '');
+  const plan = src.metadata.TILECAST_PLAN;
+  if (!shard || plan === undefined) {
     await src.close();
-    throw e;
+    throw new UsageError(`merge: ${path} is not a part of a sharded run (no TILECAST_SHARD/TILECAST_PLAN metadata); parts are written by tilecast predict --shard I/N`);
   }
+  return { path, src, shard: [Number(shard[1]), Number(shard[2])], plan };
 }

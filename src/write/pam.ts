@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { RasterSource } from '../raster/source.js';
 import type { Rgb } from './palette.js';
 import { forgetTempFile, registerTempFile } from './temp-files.js';
 
@@ -115,4 +116,13 @@ export async function readPam(path: string): Promise<{ colorTable: Rgb[] | null;
   const dataset = /<PAMDataset>\s*<Metadata>([\s\S]*?)<\/Metadata>/.exec(xml);
   for (const m of dataset?.[1]!.matchAll(/<MDI key="([^"]*)">([\s\S]*?)<\/MDI>/g) ?? []) metadata[xmlUnescape(m[1]!)] = xmlUnescape(m[2]!);
   return { colorTable, categoryNames, metadata };
+}
+
+/**
+ * Band 1's colour table and class names as a file carries them, to copy into a file made from it:
+ * the sidecar's (exactly the classes, named), else the TIFF's own ColorMap (256 entries, unnamed).
+ */
+export async function classStyleOf(src: RasterSource): Promise<{ colorTable: Rgb[] | null; categoryNames: string[] }> {
+  const pam = await readPam(src.path);
+  return { colorTable: pam.colorTable ?? src.colorTable, categoryNames: pam.categoryNames };
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { demoModel } from '../../scripts/models/demo.js';
@@ -14,6 +14,9 @@ import { identityModel } from '../../scripts/models/identity.js';
 import { gaussian, prng } from '../../scripts/models/prng.js';
 import { UsageError } from '../../src/errors.js';
 import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
+import { RasterSource } from '../../src/raster/source.js';
+import { convert } from '../../src/write/convert.js';
+import { merge } from '../../src/write/merge.js';
 import { defaultPalette } from '../../src/write/palette.js';
 import { GDAL_PYTHON, needGdal } from '../helpers/env.js';
 import { gdalRead } from '../write/gdal-read.js';
@@ -123,6 +126,39 @@ describe('class map, confidence, COG and provenance', { skip }, () => {
     assert.equal(md.TILECAST_COMMAND, 'tilecast predict --classes c.tif');
     assert.ok(Date.parse(md.TILECAST_FINISHED) >= Date.parse(md.TILECAST_STARTED));
     assert.deepEqual(readdirSync(o.dir).sort(), ['c.tif', 'c.tif.aux.xml']);
+  });
+
+  test('the reader, convert and merge keep a class map\'s colours and names; without the sidecar, the TIFF\'s own ColorMap', async () => {
+    const o = options({ bandNames: ['water', 'forest', 'crop'], colors: '#0000ff,#00aa00,#ffcc00', chunk: 64 });
+    const single = join(o.dir, 'c.tif');
+    await predict({ ...o, classes: single });
+    const entries = [[0, 0, 255, 255], [0, 170, 0, 255], [255, 204, 0, 255]];
+    const src = await RasterSource.open(single);
+    assert.deepEqual(src.colorTable?.length, 256);
+    assert.deepEqual(gdalinfo(single).bands[0].colorTable.entries.slice(0, 3).map((e: number[]) => e.slice(0, 3)), src.colorTable!.slice(0, 3));
+    await src.close();
+    // shards merged, with and without the parts' sidecars
+    for (const i of [0, 1]) await predict({ ...o, classes: join(o.dir, 'p.tif'), shard: `${i}/2` });
+    const parts = [0, 1].map((i) => join(o.dir, `p.part-${i}-of-2.tif`));
+    await merge(parts, join(o.dir, 'm.tif'));
+    for (const p of parts) rmSync(`${p}.aux.xml`);
+    await merge(parts, join(o.dir, 'm-bare.tif'));
+    // convert, with and without the input's sidecar
+    await convert(single, join(o.dir, 'v.tif'), { compression: 'zstd' });
+    rmSync(`${single}.aux.xml`);
+    await convert(single, join(o.dir, 'v-bare.tif'), { compression: 'zstd' });
+    assert.ok(readFileSync(join(o.dir, 'm.tif')).equals(readFileSync(single)), 'the merged class map has the bytes of a single run');
+    assert.ok(readFileSync(join(o.dir, 'm-bare.tif')).equals(readFileSync(single)), 'the TIFF\'s own ColorMap is carried without the sidecar');
+    for (const f of ['m.tif', 'v.tif']) {
+      const band = gdalinfo(join(o.dir, f)).bands[0];
+      assert.deepEqual(band.colorTable.entries, entries, `${f}: the colour table has the classes only`);
+      assert.deepEqual(band.categories, ['water', 'forest', 'crop'], f);
+    }
+    for (const f of ['m-bare.tif', 'v-bare.tif']) {
+      const band = gdalinfo(join(o.dir, f)).bands[0];
+      assert.equal(band.colorInterpretation, 'Palette', f);
+      assert.deepEqual(band.colorTable.entries.slice(0, 3), entries, f);
+    }
   });
 
   test('--cog: the probabilities, the class map and the confidence are valid COGs; class overviews are nearest', async () => {
