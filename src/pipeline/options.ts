@@ -214,6 +214,9 @@ export function resolvePredictOptions(options: PredictOptions): ResolvedPredictO
     if (o.chunk % blockSize !== 0) throw new UsageError(`--chunk must be a multiple of the block size (--block-size ${blockSize}), got ${o.chunk}`);
   }
   const shard = o.shard === undefined ? null : parseShard(o.shard);
+  if (shard !== null && o.cog) {
+    throw new UsageError(`--cog with --shard: a part is not the finished file; give --cog to the merge instead (tilecast merge PARTS... --out OUT --cog)`);
+  }
   return {
     ...o, tile, stride, batchSize, queueDepth, blockSize, threads, workers, layout, compression, device, blend, weights, shard,
     resume: o.resume ?? false, static: o.static ?? [],

@@ -29,7 +29,7 @@ import { provenance, runRecord } from './provenance.js';
 import { runReport } from './report.js';
 import { inputStatistics, type InputStatistic } from './sanity.js';
 import { setUp, tearDown } from './setup.js';
-import { shardChunks, type Shard } from './shards.js';
+import { partPath, shardChunks, type Shard } from './shards.js';
 
 export { DEFAULT_PREDICT, resolvePredictOptions, type PredictOptions, type Progress } from './options.js';
 
@@ -86,7 +86,9 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
   };
   // no output may be a file the run reads: checked before anything is read
   const specs = outputSpecs(o, runInputs(o));
-  if (o.report !== undefined) resolveOutputTarget(o.report, runInputs(o), '--report');
+  // a shard reports on its own part
+  const report = o.report !== undefined && o.shard ? partPath(o.report, o.shard) : o.report;
+  if (report !== undefined) resolveOutputTarget(report, runInputs(o), '--report');
   const out = specs[0]!.path;
   for (const d of o.crsDefs ?? []) registerCrsDefinition(d, '--crs-def');
 
@@ -169,10 +171,10 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     stats.time.write += (performance.now() - t) / 1000;
     await journal.close(false);
     const result = summary(stats, order.length, chunks.length - order.length, false);
-    if (o.report !== undefined) {
+    if (report !== undefined) {
       const path = (key: string) => specs.find((s) => s.key === key)?.path;
       await runReport({
-        path: o.report, plan, crs, input: o.dynamic[0]!, statistics: inputStats, title: `tilecast predict: ${out}`,
+        path: report, plan, crs, input: o.dynamic[0]!, statistics: inputStats, title: `tilecast predict: ${out}`,
         classes: path('classes') ? { path: path('classes')!, style: classStyle(o, K) } : null,
         probabilities: path('out') ? { path: path('out')!, bandName: o.bandNames?.[0] ?? 'band 1' } : null,
         timing: {

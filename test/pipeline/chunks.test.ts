@@ -137,6 +137,17 @@ describe('shards and merge', () => {
     assert.deepEqual(parseShard('auto/6', { JOB_COMPLETION_INDEX: '2' }), { index: 2, count: 6 });
     assert.deepEqual(parseShard('auto/3', { AWS_BATCH_JOB_ARRAY_INDEX: '0' }), { index: 0, count: 3 });
   });
+
+  test('each shard writes its own report; --cog goes to the merge, not the parts', async () => {
+    const d = folder();
+    const out = join(d, 'out.tif');
+    const report = join(d, 'report.html');
+    for (const i of [0, 1]) await predict(options({ chunk: 64, out, report, shard: `${i}/2` }));
+    const files = readdirSync(d).sort();
+    assert.deepEqual(files.filter((f) => f.endsWith('.html')), ['report.part-0-of-2.html', 'report.part-1-of-2.html']);
+    for (const i of [0, 1]) assert.match(readFileSync(join(d, `report.part-${i}-of-2.html`), 'utf8'), new RegExp(`out\\.part-${i}-of-2\\.tif`));
+    await assert.rejects(predict(options({ chunk: 64, out, shard: '0/2', cog: true })), (e: unknown) => e instanceof UsageError && /--cog with --shard: .*give --cog to the merge instead \(tilecast merge PARTS\.\.\. --out OUT --cog\)/.test(e.message));
+  });
 });
 
 function cli(args: string[], env: Record<string, string> = {}) {
