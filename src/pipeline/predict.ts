@@ -116,7 +116,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       return { tiles, blocks, memory };
     };
     let work = estimate(chunks);
-    checkMemory(work.memory, o, N, N * contract.inputDims.slice(1).reduce((a, d) => a * d, 1));
+    checkMemory(work.memory, o, N, N * contract.inputDims.slice(1).reduce((a, d) => a * d, 1), plan.chunks.size);
     const summary = (stats: ChunkStats, computedChunks: number, resumed: number, dryRun: boolean): PredictSummary => {
       const seconds = (performance.now() - t0) / 1000;
       return {
@@ -201,7 +201,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
  * Refuse a run whose estimated peak memory exceeds what this machine (or its cgroup) has
  * available, naming the option that costs the most.
  */
-function checkMemory(memory: MemoryEstimate, o: ResolvedPredictOptions, N: number, batchValues: number): void {
+function checkMemory(memory: MemoryEstimate, o: ResolvedPredictOptions, N: number, batchValues: number, chunk: number): void {
   if (batchValues > 2 ** 32) {
     throw new UsageError(`a batch of ${N} tiles of ${o.tile} x ${o.tile} holds ${batchValues} values, more than one buffer can hold (2^32): lower --batch-size or --tile`);
   }
@@ -212,8 +212,8 @@ function checkMemory(memory: MemoryEstimate, o: ResolvedPredictOptions, N: numbe
   const perBatch = p.batchBuffers + p.outputTensors + p.model;
   const levers: [number, string][] = [
     [perBatch, `--batch-size ${N} (each tile costs ${mb(perBatch / N)}) or --queue-depth ${o.queueDepth}`],
-    [p.slabs, `the region's width (the decoded input blocks of a tile row take ${mb(p.slabs)})`],
-    [p.accumulator + p.outputBlocks, `--block-size ${o.blockSize} or the region's width`],
+    [p.slabs, `--chunk ${chunk} (the decoded input blocks of a chunk's tile row take ${mb(p.slabs)})`],
+    [p.accumulator + p.outputBlocks, `--chunk ${chunk} or --block-size ${o.blockSize}`],
   ];
   levers.sort((a, b) => b[0] - a[0]);
   throw new UsageError(

@@ -308,9 +308,9 @@ export interface MemoryEstimate {
     outputTensors: number;
     /** The model's working memory: onnxruntime copies the input batch (layout transforms) and keeps its activations; estimated as 1.5 batch buffers plus the outputs (measured on the bench models at batch 4 and 16). */
     model: number;
-    /** Row-band accumulator: (tile + B) · W · (K + 1) · 8. */
+    /** Row-band accumulator of a chunk: min(tile + B, chunk, window height) · W · (K + 1) · 8, W = min(window width, chunk). */
     accumulator: number;
-    /** Finished block rows: 2 · B · W · K · 4 (one being filled, one being compressed/written). */
+    /** Finished block rows of a chunk: 2 · B · W · K · 4 (one being filled, one being compressed/written). */
     outputBlocks: number;
     /** Plan: about 64 bytes per tile and 16 per region vertex. */
     plan: number;
@@ -328,12 +328,14 @@ export const RUNTIME_BYTES = 280 * 2 ** 20;
 
 /**
  * Estimated peak memory of a run, in bytes (see MemoryEstimate for each part), with T the tile
- * size, W the window width, B the block size, N the batch size, K the output bands. Nothing grows
- * with the window's height except the plan's tile list.
+ * size, W the width of a chunk (at most the window's), B the block size, N the batch size, K the
+ * output bands. Nothing grows with the window's size except the plan's tile list.
  */
 export function estimateMemory(plan: Plan, inputs: MemoryInputs): MemoryEstimate {
   const T2 = plan.tile * plan.tile;
-  const W = plan.window.width;
+  // the accumulator and the block rows span one chunk, not the window
+  const W = Math.min(plan.window.width, plan.chunks.size);
+  const rows = Math.min(plan.tile + (inputs.blockSize ?? plan.blocks.size), plan.chunks.size, plan.window.height);
   const B = inputs.blockSize ?? plan.blocks.size;
   const N = inputs.batchSize;
   const K = inputs.outBands;
@@ -346,7 +348,7 @@ export function estimateMemory(plan: Plan, inputs: MemoryInputs): MemoryEstimate
     slabs: inputs.slabBytes,
     outputTensors,
     model: 1.5 * batch + outputTensors,
-    accumulator: (plan.tile + B) * W * (K + 1) * 8,
+    accumulator: rows * W * (K + 1) * 8,
     outputBlocks: 2 * B * W * K * 4,
     plan: 64 * plan.tiles.length + 16 * vertices,
     runtime: RUNTIME_BYTES,

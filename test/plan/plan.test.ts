@@ -204,7 +204,7 @@ test('chunks tile the window on block boundaries; each lists exactly the tiles t
   assert.throws(() => plan([[rect(0, 0, 50, 50)]], { blockSize: 16, chunkSize: 40 }), (e: unknown) => e instanceof UsageError && /^--chunk must be a multiple of the block size \(--block-size 16\), got 40$/.test(e.message));
 });
 
-test('memory estimate follows its formula and does not grow with the window height', () => {
+test('memory estimate follows its formula and does not grow with the window height or width', () => {
   const short = makePlan({ width: 1000, height: 200, geoTransform: GT, region: [[rect(0, 0, 1000, 200)]], tile: 64, stride: 32, blockSize: 256 });
   const tall = makePlan({ width: 1000, height: 20000, geoTransform: GT, region: [[rect(0, 0, 1000, 20000)]], tile: 64, stride: 32, blockSize: 256 });
   const inputs = { tileFloats: 6 * 3 * 4096, outBands: 2, batchSize: 8, queueDepth: 2, slabBytes: 12345 };
@@ -213,10 +213,17 @@ test('memory estimate follows its formula and does not grow with the window heig
   assert.equal(e.parts.slabs, 12345);
   assert.equal(e.parts.outputTensors, 2 * 8 * 2 * 4096 * 4);
   assert.equal(e.parts.model, 1.5 * 8 * 6 * 3 * 4096 * 4 + 2 * 8 * 2 * 4096 * 4);
-  assert.equal(e.parts.accumulator, (64 + 256) * 1000 * 3 * 8);
+  assert.equal(e.parts.accumulator, 200 * 1000 * 3 * 8, 'a chunk row band of tile + block rows, at most the window height');
   assert.equal(e.parts.outputBlocks, 2 * 256 * 1000 * 2 * 4);
   assert.equal(e.parts.plan, 64 * short.tiles.length + 16 * 5);
   assert.equal(e.total, Object.values(e.parts).reduce((a, b) => a + b, 0));
   const t = estimateMemory(tall, inputs);
-  assert.equal(t.total - t.parts.plan, e.total - e.parts.plan);
+  assert.equal(t.parts.accumulator, (64 + 256) * 1000 * 3 * 8);
+  // a window many chunks wide costs what one chunk's width costs
+  const chunk = 512;
+  const one = makePlan({ width: chunk, height: 2000, geoTransform: GT, region: [[rect(0, 0, chunk, 2000)]], tile: 64, stride: 32, blockSize: 256, chunkSize: chunk });
+  const wide = makePlan({ width: 40 * chunk, height: 2000, geoTransform: GT, region: [[rect(0, 0, 40 * chunk, 2000)]], tile: 64, stride: 32, blockSize: 256, chunkSize: chunk });
+  const [a, b] = [estimateMemory(one, inputs), estimateMemory(wide, inputs)];
+  assert.equal(b.total - b.parts.plan, a.total - a.parts.plan);
+  assert.equal(b.parts.accumulator, (64 + 256) * chunk * 3 * 8);
 });
