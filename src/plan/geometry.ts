@@ -72,7 +72,7 @@ export function clipRing(ring: Ring, b: Bounds): Ring | null {
  * outer ring), or null when none does. Edges that share an endpoint in the ring's order are not
  * compared. Sweep over x: each edge is compared with the edges whose x ranges overlap it.
  */
-export function firstCrossing(polygon: Polygon): { ring: number; at: [number, number] } | null {
+export function firstCrossing(polygon: Polygon): { rings: [number, number]; at: [number, number] } | null {
   interface Edge { x0: number; x1: number; ax: number; ay: number; bx: number; by: number; ring: number; i: number; n: number }
   const edges: Edge[] = [];
   polygon.forEach((r, ring) => {
@@ -91,7 +91,7 @@ export function firstCrossing(polygon: Polygon): { ring: number; at: [number, nu
     for (const f of active) {
       if (f.ring === e.ring && (Math.abs(f.i - e.i) <= 1 || Math.abs(f.i - e.i) === e.n - 1)) continue;
       const at = properCrossing(e, f);
-      if (at !== null) return { ring: e.ring, at };
+      if (at !== null) return { rings: [Math.min(e.ring, f.ring), Math.max(e.ring, f.ring)], at };
     }
     active.push(e);
   }

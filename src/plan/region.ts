@@ -347,12 +347,19 @@ export function regionWarnings(region: Region): string[] {
     const c = firstCrossing(p);
     if (c !== null) {
       out.push(
-        `${region.file}: polygon ${i + 1} ${c.ring === 0 ? 'crosses itself' : `has ring ${c.ring + 1} crossing another ring`} near [${c.at.map((v) => Number(v.toPrecision(9))).join(', ')}]; ` +
+        `${region.file}: polygon ${i + 1} ${crossingText(c.rings)} near [${c.at.map((v) => Number(v.toPrecision(9))).join(', ')}]; ` +
           'pixels are assigned by the even-odd rule, so the crossed parts may be left out; repair it with ogr2ogr -makevalid out.geojson ' + region.file,
       );
     }
   });
   return out;
+}
+
+/** Which rings of a polygon cross (ring 0 is the outer ring, the others its holes). */
+function crossingText([a, b]: [number, number]): string {
+  const name = (r: number) => (r === 0 ? 'its outer ring' : `hole ${r}`);
+  if (a === b) return a === 0 ? 'crosses itself' : `has hole ${a} crossing itself`;
+  return `has ${name(a)} crossing ${name(b)}`;
 }
 
 function checkLonLat(region: Region, crs: Crs, label: string): void {

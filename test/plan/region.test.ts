@@ -5,7 +5,7 @@ import proj4 from 'proj4';
 import { RegionError } from '../../src/errors.js';
 import type { Ring } from '../../src/plan/geometry.js';
 import { crsToPixelFn, pixelToCrs } from '../../src/plan/geotransform.js';
-import { parseRegion, regionToPixels } from '../../src/plan/region.js';
+import { parseRegion, regionToPixels, regionWarnings } from '../../src/plan/region.js';
 import { crsFromEpsg, WGS84 } from '../../src/raster/crs.js';
 import type { GeoTransform } from '../../src/raster/types.js';
 import { GDAL_PYTHON, needGdal } from '../helpers/env.js';
@@ -212,4 +212,18 @@ test('reprojection agrees with GDAL/PROJ to a millimetre', { skip: needGdal() },
       assert.ok(px.some((p) => Math.abs(p[0] - x!) < 1e-3 && Math.abs(-p[1] - y!) < 1e-3), `EPSG:${epsg}: ${x}, ${y} not found`);
     }
   }
+});
+
+test('a crossing is warned about with the rings that cross: outer ring, hole, or a ring with itself', () => {
+  const warn = (rings: number[][][]) => regionWarnings(parseRegion(JSON.stringify({ type: 'Polygon', coordinates: rings }), 'r.geojson'));
+  const outer = [[0, 0], [100, 0], [100, 100], [0, 100], [0, 0]];
+  assert.deepEqual(warn([outer]), [], 'a simple polygon');
+  assert.deepEqual(warn([outer, [[20, 20], [40, 20], [40, 40], [20, 20]]]), [], 'a hole inside');
+  // a hole that pokes out through the right edge: the outer ring's edge at x = 100 comes later in the sweep
+  assert.match(warn([outer, [[80, 40], [120, 40], [120, 60], [80, 40]]])[0]!, /^r\.geojson: polygon 1 has its outer ring crossing hole 1 near \[100, /);
+  // the hole through the left edge: the outer ring's edge at x = 0 comes first
+  assert.match(warn([outer, [[-20, 40], [20, 40], [20, 60], [-20, 40]]])[0]!, /polygon 1 has its outer ring crossing hole 1 near \[0, /);
+  assert.match(warn([outer, [[20, 20], [40, 40], [40, 20], [20, 40], [20, 20]]])[0]!, /polygon 1 has hole 1 crossing itself near \[30, 30\]/);
+  assert.match(warn([outer, [[20, 20], [40, 20], [40, 40], [20, 20]], [[30, 10], [35, 10], [35, 30], [30, 10]]])[0]!, /polygon 1 has hole 1 crossing hole 2 near/);
+  assert.match(warn([[[0, 0], [100, 100], [100, 0], [0, 100], [0, 0]]])[0]!, /polygon 1 crosses itself near \[50, 50\]/);
 });
