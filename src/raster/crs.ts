@@ -397,3 +397,35 @@ function userProjected(keys: GeoKeys, fail: (why: string) => never): string {
   }
   return `${head} ${tail}`;
 }
+
+/** What a CRS's definition (proj4 string or WKT) says, as proj4js reads it. */
+export interface CrsParams {
+  /** Longitude/latitude in degrees (proj4 longlat). */
+  geographic: boolean;
+  /** Ellipsoid semi-axes in metres. */
+  a: number;
+  b: number;
+  /** Metres per unit of a projected CRS's coordinates; null for a unit that is not a length. */
+  toMeter: number | null;
+}
+
+const paramsCache = new Map<string, CrsParams>();
+
+/** The parameters of `crs` (cached per definition); throws UnsupportedError when proj4js cannot read it. */
+export function crsParams(crs: Crs): CrsParams {
+  let p = paramsCache.get(crs.proj4);
+  if (p === undefined) {
+    let proj: { projName?: string; a: number; b: number; to_meter?: number; units?: string };
+    try {
+      proj = proj4.Proj(crs.proj4) as unknown as typeof proj;
+    } catch (err) {
+      throw new UnsupportedError(`${crs.name ?? crs.proj4}: proj4js cannot read its definition (${(err as Error).message})`, { cause: err });
+    }
+    const metric = proj.units === undefined || /^(m|meter|metre)s?$/i.test(proj.units);
+    // +a alone is a sphere (as PROJ reads it); proj4js leaves b undefined
+    const b = Number.isFinite(proj.b) ? proj.b : proj.a;
+    p = { geographic: proj.projName === 'longlat', a: proj.a, b, toMeter: proj.to_meter ?? (metric ? 1 : null) };
+    paramsCache.set(crs.proj4, p);
+  }
+  return p;
+}

@@ -2,45 +2,19 @@
  * Area per class, in hectares, from the class map's geotransform and CRS.
  *
  * - Projected CRS: every pixel has the area |gt[1]·gt[5] − gt[2]·gt[4]| in CRS units², converted
- *   to m² by the proj4 `+units` / `+to_meter` (metres when neither is given). This is the area on
+ *   to m² by the definition's unit (proj4 `+units` / `+to_meter`, or the WKT UNIT; metres when none is given). This is the area on
  *   the map projection: in a projection that is not equal-area (UTM, Web Mercator) it differs
  *   from the area on the ground by the projection's area scale (UTM: under 0.1 % near the
  *   central meridian; Web Mercator: 1/cos²(latitude)).
  * - Geographic CRS (longitude/latitude in degrees): a pixel's area on the ellipsoid is
  *   |det| · (π/180)² · M(φ) · N(φ) · cos φ at the latitude φ of its centre, with M and N the
  *   meridional and prime-vertical radii of curvature; exact to about (pixel height in
- *   radians)²/24, under 1e-6 for pixels below 0.25°. The ellipsoid comes from `+a`, `+b` / `+rf`
- *   in the proj4 definition, WGS 84 otherwise.
+ *   radians)²/24, under 1e-6 for pixels below 0.25°. The ellipsoid is the definition's (`+ellps`,
+ *   `+datum`, `+a`/`+b`/`+rf`, or the WKT SPHEROID), as proj4js reads it.
  * - No geotransform, no CRS, or units that are not lengths: no area (pixel counts only).
  */
 import type { Crs, GeoTransform } from '../raster/types.js';
-import { isGeographicProj4 } from '../write/georef.js';
-
-const WGS84_A = 6378137;
-const WGS84_RF = 298.257223563;
-
-/** Metres per unit of proj4 `+units` names. */
-const UNITS: Record<string, number> = {
-  m: 1,
-  km: 1000,
-  dm: 0.1,
-  cm: 0.01,
-  mm: 0.001,
-  ft: 0.3048,
-  'us-ft': 1200 / 3937,
-  yd: 0.9144,
-  'us-yd': 3600 / 3937,
-  mi: 1609.344,
-  'us-mi': 6336000 / 3937,
-  'ind-ft': 0.30479841,
-  link: 0.201168,
-  ch: 20.1168,
-};
-
-function param(proj4: string, name: string): string | undefined {
-  const m = new RegExp(`(?:^|\\s)\\+${name}=(\\S+)`).exec(proj4);
-  return m?.[1];
-}
+import { crsParams, type CrsParams } from '../raster/crs.js';
 
 /** How a CRS's pixel areas are computed, in words for the report. */
 export type AreaMethod = 'projected' | 'geographic' | 'none';
@@ -57,12 +31,14 @@ export interface PixelArea {
 export function pixelArea(gt: GeoTransform | null, crs: Crs | null): PixelArea | null {
   if (gt === null || crs === null) return null;
   const det = Math.abs(gt[1] * gt[5] - gt[2] * gt[4]);
-  if (isGeographicProj4(crs.proj4)) {
-    const a = Number(param(crs.proj4, 'a') ?? WGS84_A);
-    const bText = param(crs.proj4, 'b');
-    const rfText = param(crs.proj4, 'rf');
-    const given = param(crs.proj4, 'a') !== undefined;
-    const b = bText !== undefined ? Number(bText) : rfText !== undefined ? a * (1 - 1 / Number(rfText)) : given ? a : a * (1 - 1 / WGS84_RF);
+  let p: CrsParams;
+  try {
+    p = crsParams(crs);
+  } catch {
+    return null;
+  }
+  if (p.geographic) {
+    const { a, b } = p;
     if (!(a > 0 && b > 0)) return null;
     const e2 = 1 - (b * b) / (a * a);
     const rad = Math.PI / 180;
@@ -77,10 +53,8 @@ export function pixelArea(gt: GeoTransform | null, crs: Crs | null): PixelArea |
     };
     return { method: 'geographic', at, byRow: gt[4] === 0 };
   }
-  const units = param(crs.proj4, 'units');
-  const toMeter = param(crs.proj4, 'to_meter');
-  const metres = toMeter !== undefined ? Number(toMeter) : units !== undefined ? UNITS[units] : 1;
-  if (metres === undefined || !(metres > 0)) return null;
+  const metres = p.toMeter;
+  if (metres === null || !(metres > 0)) return null;
   const area = det * metres * metres;
   return { method: 'projected', at: () => area, byRow: true };
 }

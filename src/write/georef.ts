@@ -4,6 +4,7 @@
  * a GeoKeyDirectory with the EPSG code; GDAL_NODATA; GDAL_METADATA.
  */
 import { UnsupportedError } from '../errors.js';
+import { crsParams } from '../raster/crs.js';
 import type { Crs, GeoTransform, RawGeoKeys } from '../raster/types.js';
 import type { IfdEntry } from './ifd.js';
 import { TAG, asciiEntry } from './ifd.js';
@@ -19,9 +20,6 @@ const MODEL_GEOGRAPHIC = 2;
 const RASTER_PIXEL_IS_AREA = 1;
 
 /** True when a proj4 definition is geographic (longitude/latitude). */
-export function isGeographicProj4(proj4: string): boolean {
-  return /\+proj=(longlat|latlong|lonlat|latlon)\b/.test(proj4);
-}
 
 /** GeoKeyDirectory values: header, then one [key, location 0, count 1, value] per key, sorted by key. */
 export function geoKeyDirectory(crs: Crs | null, path: string): number[] {
@@ -34,7 +32,7 @@ export function geoKeyDirectory(crs: Crs | null, path: string): number[] {
         { file: path },
       );
     }
-    const geographic = isGeographicProj4(crs.proj4);
+    const geographic = crsParams(crs).geographic;
     keys.push([GEOKEY.GTModelType, geographic ? MODEL_GEOGRAPHIC : MODEL_PROJECTED]);
     keys.push([GEOKEY.GTRasterType, RASTER_PIXEL_IS_AREA]);
     keys.push([geographic ? GEOKEY.GeographicType : GEOKEY.ProjectedCSType, crs.epsg]);

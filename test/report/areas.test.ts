@@ -108,3 +108,21 @@ test('ClassAreas counts classes 0..K-1 (not nodata) and sums hectares, block row
   assert.equal(none.method, 'none');
   assert.deepEqual(Array.from(none.pixels), counts);
 });
+
+test('the ellipsoid and unit come from the definition, proj4 string or WKT', () => {
+  const gt: GeoTransform = [10, 0.01, 0, 45.01, 0, -0.01];
+  const at = (proj4: string) => pixelArea(gt, { epsg: null, proj4 })!.at(0, 0);
+  const clarke = at('+proj=longlat +ellps=clrk66 +no_defs');
+  const wkt = at('GEOGCS["NAD27",DATUM["North_American_Datum_1927",SPHEROID["Clarke 1866",6378206.4,294.978698213898]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]');
+  assert.ok(Math.abs(wkt / clarke - 1) < 1e-12, `WKT ${wkt} vs proj4 ${clarke}`);
+  const wgs = pixelArea(gt, WGS84)!.at(0, 0);
+  assert.ok(Math.abs(clarke / wgs - 1) > 1e-5, 'Clarke 1866 is not WGS 84');
+  const feet = pixelArea([0, 10, 0, 0, 0, -10], { epsg: null, proj4: '+proj=utm +zone=33 +ellps=intl +units=us-ft +no_defs' })!;
+  assert.ok(Math.abs(feet.at(0, 0) / (100 * (1200 / 3937) ** 2) - 1) < 1e-12);
+  const wktFeet = pixelArea([0, 10, 0, 0, 0, -10], {
+    epsg: null,
+    proj4: 'PROJCS["x",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["latitude_of_origin",0],PARAMETER["central_meridian",15],PARAMETER["scale_factor",0.9996],PARAMETER["false_easting",1640416.667],PARAMETER["false_northing",0],UNIT["foot",0.3048]]',
+  })!;
+  assert.equal(wktFeet.method, 'projected');
+  assert.ok(Math.abs(wktFeet.at(0, 0) / (100 * 0.3048 ** 2) - 1) < 1e-12);
+});

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Crs, DataType, GeoTransform, TypedArray } from '../../src/raster/types.js';
 import { isFloat } from '../../src/raster/types.js';
+import { RasterSource } from '../../src/raster/source.js';
 import type { GeoTiffWriter } from '../../src/write/writer.js';
 import { createGeoTiffWriter } from '../../src/write/writer.js';
 import { loadCodec } from '../../src/write/codecs.js';
 import { needGdal } from '../helpers/env.js';
 import { firstDifference, makeBand, prng, tempDir } from './fixtures.js';
+import { gdalinfoJson } from '../helpers/gdal.js';
 import { gdalRead } from './gdal-read.js';
 import { allPairs, coveredPairs } from './pairwise.js';
 
@@ -159,5 +161,31 @@ test('GDAL reads back exactly what was written, over the pairwise matrix', { ski
       const diff = firstDifference(ours.bands[k]!, b.pixels);
       assert.equal(diff, null, `${what} band ${k + 1}: ${diff}`);
     });
+  }
+});
+
+test('a geographic CRS defined by WKT is written as geographic, one defined by a proj4 string too', { skip: needGdal() }, async () => {
+  const dir = tempDir('georef');
+  try {
+    const nad83wkt = 'GEOGCS["NAD83",DATUM["North_American_Datum_1983",SPHEROID["GRS 1980",6378137,298.257222101]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]';
+    for (const [name, crs] of [['wkt', { epsg: 4269, proj4: nad83wkt }], ['proj4', { epsg: 4269, proj4: '+proj=longlat +datum=NAD83 +no_defs' }], ['utm', UTM]] as [string, Crs][]) {
+      const file = join(dir, `${name}.tif`);
+      const w = await createGeoTiffWriter(file, { width: 4, height: 4, bandCount: 1, dataType: 'uint8', geoTransform: [-100, 0.1, 0, 40, 0, -0.1], crs });
+      await w.writeBlockRow(0, [new Uint8Array(16)]);
+      await w.close();
+      const info = gdalinfoJson(file);
+      const wkt: string = info.coordinateSystem.wkt;
+      if (name === 'utm') assert.match(wkt, /^PROJCRS\["WGS 84 \/ UTM zone 33N"/, name);
+      else assert.match(wkt, /^GEOGCRS\["NAD83"[\s\S]*ID\["EPSG",4269\]\]$/, name);
+      // the keys themselves (GDAL shows EPSG:4269 as geographic even under a projected model type)
+      const src = await RasterSource.open(file);
+      const keys = src.rawGeoKeys!.directory;
+      await src.close();
+      const key = (id: number) => { for (let i = 4; i < keys.length; i += 4) if (keys[i] === id) return keys[i + 3]; return undefined; };
+      assert.equal(key(1024), name === 'utm' ? 1 : 2, `${name}: GTModelTypeGeoKey`);
+      assert.equal(key(name === 'utm' ? 3072 : 2048), crs.epsg, `${name}: the CRS code under the key of its kind`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
