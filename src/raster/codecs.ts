@@ -35,7 +35,7 @@ const SUPPORTED = new Set([1, 5, 7, 8, 32946, 32773, 34887, 50000, 50001]);
  * a header claiming more is damaged, and is refused before the output is allocated. JPEG, WebP and
  * LERC state the block's size in their own header, which is checked before decoding instead.
  */
-export const MAX_EXPANSION: Record<number, number> = { 1: 1, 5: 2048, 8: 1032, 32946: 1032, 32773: 64, 50000: 32768 };
+export const MAX_EXPANSION: Record<number, number> = { 5: 2048, 8: 1032, 32946: 1032, 32773: 64, 50000: 32768 };
 
 export function compressionName(code: number): string {
   return COMPRESSION_NAMES[code] ?? `code ${code}`;

@@ -209,6 +209,7 @@ async function attempt(
     if (err instanceof InputError || err instanceof Retryable) throw err;
     if (signal?.aborted) throw new AbortedError(`${t.name}: aborted while a request was in flight`, { cause: err });
     if (timedOut) throw new Retryable(`no data for ${o.timeoutMs / 1000} s`, 'the server or the network is too slow: try again later');
+    if (err instanceof RangeError) throw new InputError(`${t.name}: the response does not fit in memory (${err.message}); download the file and give its path`, { file: t.name, cause: err });
     throw networkError(t, err);
   } finally {
     clearTimeout(timer);
@@ -325,6 +326,9 @@ function noRangeError(t: Target, o: Required<HttpOptions>, length: number | null
   );
 }
 
+/** The largest file fetchBytes reads whole: an ONNX model (a protobuf) is at most 2 GB. */
+const MAX_FETCH_BYTES = 2 ** 31;
+
 /**
  * A whole file from a URL (e.g. a model for onnxruntime, which creates a session from bytes),
  * with the same retries and errors as range reads. `signal` abandons it with an AbortedError.
@@ -334,8 +338,12 @@ export async function fetchBytes(url: string, options: HttpOptions = {}, signal:
   const t = target(url, o);
   const stats: HttpStats = { requests: 0, retries: 0, bytes: 0 };
   if (signal?.aborted) throw new AbortedError(`${t.name}: aborted`);
+  const tooBig = (length: number | null) => new InputError(
+    `${t.name}: the file is ${length === null ? 'larger than' : `${length} bytes, over`} the ${MAX_FETCH_BYTES} bytes tilecast fetches whole (an ONNX model is at most 2 GB); download it and give its path`,
+    { file: t.name },
+  );
   return withRetries(t, o, stats, signal, async () => {
-    const a = await attempt(t, 'GET', null, o, stats, signal, Number.MAX_SAFE_INTEGER, () => noRangeError(t, o, null));
+    const a = await attempt(t, 'GET', null, o, stats, signal, MAX_FETCH_BYTES, tooBig);
     if (a.status !== 200) throw statusError(t, a.status, a.headers);
     return a.body;
   });
@@ -378,11 +386,6 @@ export class HttpByteSource implements ByteSource {
     const s = new HttpByteSource(url, resolveHttpOptions(options));
     await s.start();
     return s;
-  }
-
-  /** Whether the server ignored Range and the whole file is held in memory. */
-  get wholeFile(): boolean {
-    return this.whole !== null;
   }
 
   private async start(): Promise<void> {

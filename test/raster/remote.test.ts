@@ -363,6 +363,12 @@ describe('remote GeoTIFFs over HTTP', { skip }, () => {
     const aborted = await failure(readBytes(corpusUrl('shade.tif'), { signal: ac.signal }));
     assert.ok(aborted instanceof AbortedError, String(aborted));
     assert.equal(server.log.length, 1, 'not retried');
+    // a length no model can have is refused from the header, before anything is allocated, and not retried
+    reset({ fault: () => ({ status: 200, headers: { 'content-length': String(5e12) } }) });
+    const huge = await failure(fetchBytes(corpusUrl('shade.tif'), FAST));
+    assertOneLine(huge, corpusUrl('shade.tif'));
+    assert.match((huge as Error).message, /the file is 5000000000000 bytes, over the 2147483648 bytes tilecast fetches whole .*download it and give its path/);
+    assert.equal(server.log.length, 1, 'not retried');
   });
 
   test('HttpByteSource reads any range, and the header reads of a COG take one request', async () => {
