@@ -110,6 +110,13 @@ export async function computeChunks(r: ChunkRun): Promise<ChunkStats> {
       acc = null;
       if (seq < order.length) {
         const c = order[seq]!;
+        let x0 = Infinity;
+        let x1 = -Infinity;
+        for (const k of c.tiles) {
+          x0 = Math.min(x0, plan.tiles[k]!.x);
+          x1 = Math.max(x1, plan.tiles[k]!.x + o.tile);
+        }
+        if (c.tiles.length > 0) masks.columns(x0, x1 - x0);
         acc = new BlendAccumulator({
           window: { x: c.x, y: c.y, width: c.width, height: c.height }, tiles: c.tiles.map((k) => plan.tiles[k]!), tile: o.tile,
           bands: K, weights: o.weights, blockRows: o.blockSize, rows: c.rows, nodata: o.outputNodata,
