@@ -61,18 +61,6 @@ export interface ReadOptions {
    * given (callers that bring their own planes usually test values with `isValidValue`).
    */
   validity?: boolean;
-  /**
-   * Normalise while copying, per requested band: valid pixels become (x − mean[i]) / std[i],
-   * invalid ones (outside the raster, nodata, NaN) `fill`. No validity masks are computed then.
-   * One pass from the decoded blocks, which is what the batch stage needs.
-   */
-  normalize?: Normalize;
-}
-
-export interface Normalize {
-  mean: ArrayLike<number>;
-  std: ArrayLike<number>;
-  fill: number;
 }
 
 export interface WindowData<T extends Float32Array | Float64Array = Float32Array> {
@@ -141,7 +129,6 @@ export class RasterSource {
   private readonly sparseBlocks = new Map<number, TypedArray>();
   private readonly keyPrefix: string;
   private crsValue: Crs | null | undefined;
-  private readonly tables = new Map<string, Float32Array>();
   private crsError: TilecastError | undefined;
 
   /**
@@ -372,10 +359,9 @@ export class RasterSource {
     const y0 = Math.max(win.y, 0);
     const x1 = Math.min(win.x + win.width, this.width);
     const y1 = Math.min(win.y + win.height, this.height);
-    const norm = options.normalize;
     if (x0 > win.x || y0 > win.y || x1 < win.x + win.width || y1 < win.y + win.height) {
       // pixels outside the raster read as nodata (NaN without one): invalid by the rule below
-      for (let i = 0; i < bands.length; i++) data[i]!.fill(norm ? norm.fill : (this.nodata ?? NaN), 0, n);
+      for (let i = 0; i < bands.length; i++) data[i]!.fill(this.nodata ?? NaN, 0, n);
     }
     if (x0 < x1 && y0 < y1) {
       const bx0 = Math.floor(x0 / this.blockWidth);
@@ -391,11 +377,7 @@ export class RasterSource {
             bx: bx * this.blockWidth, by: by * this.blockHeight,
           };
           const spb = this.planar === 2 ? 1 : this.bandCount;
-          const copy = (blk: TypedArray, b: number, i: number) => {
-            const at = spb === 1 ? 0 : b;
-            if (norm) this.copyNormalised(blk, spb, at, rect, win, data[i]!, norm.mean[i]!, norm.std[i]!, norm.fill);
-            else this.copy(blk, spb, at, rect, win, data[i]!);
-          };
+          const copy = (blk: TypedArray, b: number, i: number) => this.copy(blk, spb, spb === 1 ? 0 : b, rect, win, data[i]!);
           if (this.planar === 2) {
             bands.forEach((b, i) => jobs.push(this.block(bx, by, b).then((blk) => copy(blk, b, i))));
           } else {
@@ -405,7 +387,7 @@ export class RasterSource {
       }
       await Promise.all(jobs);
     }
-    const valid = options.valid ?? (norm || (options.out && !options.validity) ? [] : bands.map(() => new Uint8Array(n)));
+    const valid = options.valid ?? (options.out && !options.validity ? [] : bands.map(() => new Uint8Array(n)));
     valid.forEach((ok, i) => markValid(data[i]!, ok, n, this.nodata));
     return { data, valid };
   }
@@ -417,55 +399,6 @@ export class RasterSource {
       let dst = (y - win.y) * win.width + (r.x0 - win.x);
       for (let x = r.x0; x < r.x1; x++, src += spb, dst++) out[dst] = blk[src]!;
     }
-  }
-
-  /** As `copy`, normalising valid values and putting `fill` in place of invalid ones. */
-  private copyNormalised(
-    blk: TypedArray, spb: number, at: number, r: BlockRect, win: PixelWindow, out: Float32Array | Float64Array,
-    mean: number, std: number, fill: number,
-  ): void {
-    const lut = out instanceof Float32Array ? this.normalisingTable(mean, std, fill) : null;
-    if (lut !== null) {
-      // 8- and 16-bit samples: one table look-up per pixel, ~3x faster than the arithmetic
-      const offset = this.dataType === 'int8' ? 128 : this.dataType === 'int16' ? 32768 : 0;
-      for (let y = r.y0; y < r.y1; y++) {
-        let src = ((y - r.by) * this.blockWidth + (r.x0 - r.bx)) * spb + at;
-        let dst = (y - win.y) * win.width + (r.x0 - win.x);
-        for (let x = r.x0; x < r.x1; x++, src += spb, dst++) out[dst] = lut[blk[src]! + offset]!;
-      }
-      return;
-    }
-    // nodata as the band stores it: GDAL compares in the band's type
-    const nd = this.nodata === null ? NaN : this.dataType === 'float32' ? Math.fround(this.nodata) : this.nodata;
-    for (let y = r.y0; y < r.y1; y++) {
-      let src = ((y - r.by) * this.blockWidth + (r.x0 - r.bx)) * spb + at;
-      let dst = (y - win.y) * win.width + (r.x0 - win.x);
-      for (let x = r.x0; x < r.x1; x++, src += spb, dst++) {
-        const v = blk[src]!;
-        out[dst] = v === v && v !== nd ? (v - mean) / std : fill;
-      }
-    }
-  }
-
-  /**
-   * For 8- and 16-bit samples, the float32 result of normalising every possible value (the same
-   * arithmetic as the per-pixel path, so the same bits), nodata mapped to `fill`; null otherwise.
-   */
-  private normalisingTable(mean: number, std: number, fill: number): Float32Array | null {
-    const range = { uint8: [0, 256], int8: [-128, 256], uint16: [0, 65536], int16: [-32768, 65536] }[this.dataType as 'uint8'];
-    if (range === undefined) return null;
-    const key = `${mean}/${std}/${fill}`;
-    let lut = this.tables.get(key);
-    if (lut === undefined) {
-      const [first, size] = range;
-      lut = new Float32Array(size!);
-      for (let i = 0; i < size!; i++) {
-        const v = first! + i;
-        lut[i] = v !== this.nodata ? (v - mean) / std : fill;
-      }
-      this.tables.set(key, lut);
-    }
-    return lut;
   }
 
   /** Decoded samples of one block (all samples interleaved for planar 1), via the cache. */
