@@ -10,10 +10,9 @@
  * free theirs, so this never deadlocks.
  */
 import { planBlocks, slabFloats, type BlockPlan, type TileList } from './blocks.js';
-import type { SlabMap } from './assemble.js';
+import { assembleTile, type SlabMap } from './assemble.js';
 import { tileFloats, type ChannelLayout } from './layout.js';
 import { addStats, emptyStats, type BandStats } from './normalise.js';
-import { StackJobs } from './jobs.js';
 import { openStackExecutor, type StackExecutor } from './pool.js';
 
 export interface FeedOptions {
@@ -85,9 +84,9 @@ export class BatchFeed {
   readonly stats: BandStats[][];
 
   private executor!: StackExecutor;
-  /** Tiles are assembled on this thread, which owns the batch buffers. */
-  private readonly assembler: StackJobs;
   private readonly arenas: SharedArrayBuffer[];
+  /** The arenas as floats: tiles are assembled on this thread, which owns the batch buffers. */
+  private readonly views: Float32Array[];
   private readonly slabFloats: number[];
   private readonly slabs: Slabs[];
   /** Per file: the slab of each life of a block being decoded or held. */
@@ -103,19 +102,17 @@ export class BatchFeed {
   private prepareChain: Promise<void> = Promise.resolve();
   private nextStart = 0;
   private nextYield = 0;
-  private readonly lookahead: number;
   private failure: unknown = null;
 
   private constructor(private readonly o: FeedOptions) {
     const { layout, tiles, batchSize, queueDepth } = o;
-    this.lookahead = LOOKAHEAD;
     this.batches = Math.ceil(tiles.x.length / batchSize);
     this.plan = o.blocks ?? planBlocks(layout, tiles, batchSize, feedWindow(queueDepth));
     this.slabFloats = layout.files.map(slabFloats);
     this.arenas = layout.files.map((_, f) => new SharedArrayBuffer(Math.max(1, this.plan.slabs[f]!) * this.slabFloats[f]! * 4));
     this.slabs = layout.files.map((_, f) => new Slabs(this.plan.slabs[f]!));
     this.held = layout.files.map(() => new Map());
-    this.assembler = new StackJobs(layout, this.arenas.map((a) => new Float32Array(a)), this.slabFloats);
+    this.views = this.arenas.map((a) => new Float32Array(a));
     this.stats = layout.files.map((f) => Array.from({ length: f.bands }, emptyStats));
     const floats = batchSize * tileFloats(layout);
     const buffers = Math.min(queueDepth + 1, Math.max(this.batches, 1) + 1);
@@ -171,7 +168,7 @@ export class BatchFeed {
   }
 
   private async assemble(b: number, buffer: Float32Array): Promise<Batch> {
-    for (let d = b; d <= Math.min(b + this.lookahead, this.batches - 1); d++) this.prepare(d);
+    for (let d = b; d <= Math.min(b + LOOKAHEAD, this.batches - 1); d++) this.prepare(d);
     await this.prepared.get(b);
     this.prepared.delete(b);
     const blocks = this.plan.batches[b]!;
@@ -181,22 +178,16 @@ export class BatchFeed {
       const slabs = new Int32Array(across * down).fill(-1);
       const file = this.o.layout.files[f]!;
       for (const life of fb.lives) {
-        const k = this.plan.key[f]![life]!;
-        const bx = k % file.blocksAcross;
-        const by = (k - bx) / file.blocksAcross;
+        const [bx, by] = blockXY(file, this.plan.key[f]![life]!);
         slabs[(by - by0) * across + (bx - bx0)] = this.held[f]!.get(life)!.slab;
       }
       return { box: fb.box, slabs };
     });
     const start = b * this.o.batchSize;
     const count = Math.min(this.o.batchSize, this.o.tiles.x.length - start);
-    const tiles = new Int32Array(2 * count);
-    for (let i = 0; i < count; i++) {
-      tiles[2 * i] = this.o.tiles.x[start + i]!;
-      tiles[2 * i + 1] = this.o.tiles.y[start + i]!;
-    }
+    const { layout, tiles } = this.o;
     this.o.trace?.('read-start', b);
-    this.assembler.assemble(buffer, { tiles, maps });
+    for (let i = 0; i < count; i++) assembleTile(buffer, i, tiles.x[start + i]!, tiles.y[start + i]!, layout, this.views, this.slabFloats, maps);
     this.o.trace?.('read-end', b);
     this.complete(b);
     return { index: b, start, count, buffer };
@@ -214,9 +205,7 @@ export class BatchFeed {
           if (this.held[f]!.has(life)) continue;
           const taken = this.slabs[f]!.take();
           const slab = typeof taken === 'number' ? taken : await taken;
-          const k = this.plan.key[f]![life]!;
-          const bx = k % file.blocksAcross;
-          const by = (k - bx) / file.blocksAcross;
+          const [bx, by] = blockXY(file, this.plan.key[f]![life]!);
           const bands = file.planar === 2 ? Array.from({ length: file.bands }, (_, i) => i) : [-1];
           const stats = this.plan.firstLife[f]![life]!;
           const ready = Promise.all(bands.map((band) => this.executor.decode({ file: f, bx, by, band, slab, stats }).then((s) => {
@@ -254,4 +243,10 @@ export class BatchFeed {
     await Promise.allSettled([...this.held.flatMap((h) => [...h.values()].map((s) => s.ready))]);
     await this.executor?.close();
   }
+}
+
+/** Block column and row of block key `k` (row-major over the file's blocks). */
+function blockXY(file: { blocksAcross: number }, k: number): [number, number] {
+  const bx = k % file.blocksAcross;
+  return [bx, (k - bx) / file.blocksAcross];
 }

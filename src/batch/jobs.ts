@@ -1,13 +1,12 @@
 /**
- * The two jobs of the batch stage, as they run on a stacking thread (a pool worker or the main
- * thread): decode one input block and normalise it into its slab; assemble the tiles of a batch
- * from slabs. Each thread opens the inputs itself (its own file handles, no block cache: the
- * scheduler sends each block once).
+ * The decode job of the batch stage, as it runs on a stacking thread (a pool worker, or the main
+ * thread without one): decode one input block and normalise it into its slab. Each thread opens
+ * the inputs itself (its own file handles, no block cache: the scheduler sends each block once).
+ * Tiles are assembled from the slabs by the feed, on the thread that owns the batch buffers.
  */
 import { failpoint } from '../failpoints.js';
 import { BlockCache } from '../raster/block-cache.js';
 import { RasterSource } from '../raster/source.js';
-import { assembleTile, type SlabMap } from './assemble.js';
 import type { ChannelLayout } from './layout.js';
 import { bandStats, normaliseBand, type BandStats } from './normalise.js';
 
@@ -24,12 +23,6 @@ export interface DecodeJob {
 
 /** Statistics a decode gathered: per band of the file it normalised. */
 export type DecodeStats = { band: number; stats: BandStats }[];
-
-export interface AssembleJob {
-  /** Tile origins, x and y interleaved, in slot order. */
-  tiles: Int32Array;
-  maps: SlabMap[];
-}
 
 export class StackJobs {
   private sources: RasterSource[] = [];
@@ -72,13 +65,6 @@ export class StackJobs {
       if (job.stats) stats.push({ band: b, stats: bandStats(samples, file.dataType, spb, spb === 1 ? 0 : b, n, out, file.blockWidth, cols, rows) });
     }
     return stats;
-  }
-
-  /** Fill slots 0.. of `batch` with the job's tiles. */
-  assemble(batch: Float32Array, job: AssembleJob): void {
-    for (let i = 0; i < job.tiles.length / 2; i++) {
-      assembleTile(batch, i, job.tiles[2 * i]!, job.tiles[2 * i + 1]!, this.layout, this.arenas, this.slabFloats, job.maps);
-    }
   }
 
   async close(): Promise<void> {
