@@ -102,8 +102,11 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     if (o.classes !== undefined) classStyle(o, K); // class count and colours are checked before any tile is read
     const selected = o.shard ? shardChunks(plan.chunks.list, o.shard) : plan.chunks.list;
     const chunks = o.chunkOrder ? o.chunkOrder(selected) : selected;
-    if (chunks.length !== selected.length || new Set(chunks.map((c) => c.index)).size !== selected.length || chunks.some((c) => !selected.includes(c))) {
-      throw new UsageError('chunkOrder must return the chunks it is given, each once');
+    if (chunks !== selected) {
+      const given = new Set(selected);
+      if (chunks.length !== selected.length || new Set(chunks).size !== chunks.length || chunks.some((c) => !given.has(c))) {
+        throw new UsageError('chunkOrder must return the chunks it is given, each once');
+      }
     }
     const workers = stackingThreads(o.workers, plan.tiles.length);
     const estimate = (order: readonly PlanChunk[]) => {

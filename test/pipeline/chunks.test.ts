@@ -14,6 +14,7 @@ import { gaussian, prng } from '../../scripts/models/prng.js';
 import { demoModel } from '../../scripts/models/demo.js';
 import { OutputError, UsageError } from '../../src/errors.js';
 import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
+import type { PlanChunk } from '../../src/plan/plan.js';
 import { merge } from '../../src/write/merge.js';
 import { REPO_ROOT } from '../helpers/env.js';
 import { makeScene, utmPolygon, type Scene } from './fixtures.js';
@@ -88,6 +89,19 @@ describe('the output does not depend on how the window is cut into chunks', () =
     const o = options({ chunk: 64, workers: 2, batchSize: 7 });
     await predict(o);
     assert.ok(readFileSync(o.out!).equals(reference));
+  });
+
+  test('a chunk order that drops, repeats or invents a chunk is refused before anything is written', async () => {
+    const bad = [
+      (c: readonly PlanChunk[]) => c.slice(1),
+      (c: readonly PlanChunk[]) => [c[0]!, ...c.slice(0, -1)],
+      (c: readonly PlanChunk[]) => [{ ...c[0]! }, ...c.slice(1)],
+    ];
+    for (const chunkOrder of bad) {
+      const o = options({ chunk: 64, chunkOrder });
+      await assert.rejects(predict(o), (e: unknown) => e instanceof UsageError && /chunkOrder must return the chunks it is given, each once/.test(e.message));
+      assert.equal(existsSync(o.out!), false);
+    }
   });
 });
 
