@@ -1,7 +1,7 @@
 /**
  * The limits of every numeric option, and the one check that enforces them. The CLI, `predict`,
- * the planner and the writer all go through `checkInteger` / `checkNumber`, so a flag has one
- * rule and one message wherever it is used.
+ * the planner and the writer all go through `checkInteger` (and `checkGrid` for the grid), so a
+ * flag has one rule and one message wherever it is used.
  */
 import { availableParallelism, freemem } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -33,13 +33,20 @@ export function checkInteger(value: unknown, flag: string, min: number, max: num
   return value;
 }
 
-/** Throw a UsageError unless `value` is a finite number in min..max. */
-export function checkNumber(value: unknown, flag: string, min = -Infinity, max = Infinity, what = ''): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    const range = min === -Infinity && max === Infinity ? '' : max === Infinity ? ` >= ${min}` : ` from ${min} to ${max}`;
-    throw new UsageError(`${flag} must be a finite number${range}${what ? ` (${what})` : ''}, got ${describe(value)}`);
-  }
-  return value;
+/**
+ * The output grid's options, checked with one rule and message wherever they are given: tile side,
+ * stride (default half the tile, at most the tile), block size (a multiple of 16) and, when
+ * given, chunk size (a multiple of the block size).
+ */
+export function checkGrid(g: { tile: unknown; stride?: unknown; blockSize: unknown; chunk?: unknown }): { tile: number; stride: number; blockSize: number; chunk: number | undefined } {
+  const tile = checkInteger(g.tile, '--tile', LIMITS.tile.min, LIMITS.tile.max, 'tile side in pixels');
+  const stride = checkInteger(g.stride ?? Math.max(1, Math.floor(tile / 2)), '--stride', 1, tile, `at most the tile size, --tile ${tile}`);
+  const blockSize = checkInteger(g.blockSize, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
+  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
+  if (g.chunk === undefined) return { tile, stride, blockSize, chunk: undefined };
+  const chunk = checkInteger(g.chunk, '--chunk', blockSize, Number.MAX_SAFE_INTEGER, `a multiple of the block size, --block-size ${blockSize}`);
+  if (chunk % blockSize !== 0) throw new UsageError(`--chunk must be a multiple of the block size (--block-size ${blockSize}), got ${chunk}`);
+  return { tile, stride, blockSize, chunk };
 }
 
 /** Throw a UsageError unless `value` is one of `allowed`. */

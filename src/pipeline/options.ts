@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { InferenceBackend } from '../infer/backend.js';
 import type { Layout } from '../infer/contract.js';
 import type { Norm } from '../infer/norm.js';
-import { LIMITS, checkChoice, checkInteger, maxThreads, stripUndefined } from '../options.js';
+import { LIMITS, checkChoice, checkGrid, checkInteger, maxThreads, stripUndefined } from '../options.js';
 import { resolve } from 'node:path';
 import type { PlanChunk } from '../plan/plan.js';
 import type { Compression } from '../write/options.js';
@@ -188,12 +188,9 @@ export function resolvePredictOptions(options: PredictOptions): ResolvedPredictO
   if (new Set(paths).size !== paths.length) throw new UsageError('--out, --classes, --confidence and --report must be different files');
   if (typeof o.model !== 'string' || o.model === '') throw new UsageError('--model is required: the ONNX model file');
   if (!Array.isArray(o.dynamic) || o.dynamic.length === 0) throw new UsageError('no dynamic inputs: give one GeoTIFF per time step with --dynamic t0.tif t1.tif ...');
-  const tile = checkInteger(o.tile, '--tile', LIMITS.tile.min, LIMITS.tile.max, 'tile side in pixels');
-  const stride = checkInteger(o.stride ?? Math.max(1, Math.floor(tile / 2)), '--stride', 1, tile, `at most the tile size, --tile ${tile}`);
+  const { tile, stride, blockSize } = checkGrid({ tile: o.tile, stride: o.stride, blockSize: o.blockSize, chunk: o.chunk });
   const batchSize = checkInteger(o.batchSize, '--batch-size', LIMITS.batchSize.min, LIMITS.batchSize.max, 'tiles per forward pass');
   const queueDepth = checkInteger(o.queueDepth, '--queue-depth', LIMITS.queueDepth.min, LIMITS.queueDepth.max, 'batches read ahead; each costs a batch buffer');
-  const blockSize = checkInteger(o.blockSize, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
-  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
   const threads = checkInteger(o.threads ?? 0, '--threads', 0, maxThreads(), `0 = onnxruntime decides; at most 4 per core of this machine`);
   const workers = o.workers === undefined ? undefined : checkInteger(o.workers, '--workers', 0, maxThreads(), '0 = the main thread; at most 4 per core of this machine');
   if (typeof o.fill !== 'number') throw new UsageError(`--fill must be a number, got ${String(o.fill)}`);
@@ -208,10 +205,6 @@ export function resolvePredictOptions(options: PredictOptions): ResolvedPredictO
   }
   if (o.bandNames !== undefined && !(Array.isArray(o.bandNames) && o.bandNames.every((n) => typeof n === 'string' && n !== ''))) {
     throw new UsageError('--band-names must be a comma-separated list of names, one per model output band');
-  }
-  if (o.chunk !== undefined) {
-    checkInteger(o.chunk, '--chunk', blockSize, Number.MAX_SAFE_INTEGER, `a multiple of the block size, --block-size ${blockSize}`);
-    if (o.chunk % blockSize !== 0) throw new UsageError(`--chunk must be a multiple of the block size (--block-size ${blockSize}), got ${o.chunk}`);
   }
   const shard = o.shard === undefined ? null : parseShard(o.shard);
   if (shard !== null && o.cog) {

@@ -12,8 +12,8 @@
  *
  * The plan is a plain value: JSON.stringify / JSON.parse round-trip it unchanged.
  */
-import { RegionError, UsageError } from '../errors.js';
-import { LIMITS, checkInteger } from '../options.js';
+import { RegionError } from '../errors.js';
+import { checkGrid } from '../options.js';
 import { RegionMask } from '../raster/mask.js';
 import type { GeoTransform, PixelWindow } from '../raster/types.js';
 import { polygonBounds, type Polygon } from './geometry.js';
@@ -153,14 +153,8 @@ export function axisOrigins(n: number, tile: number, stride: number): number[] {
 
 export function makePlan(input: PlanInput): Plan {
   const { width, height, geoTransform, region } = input;
-  const tile = input.tile;
-  checkInteger(tile, '--tile', LIMITS.tile.min, LIMITS.tile.max, 'tile side in pixels');
-  const stride = checkInteger(input.stride ?? Math.max(1, Math.floor(tile / 2)), '--stride', 1, tile, `at most the tile size, --tile ${tile}`);
-  const blockSize = checkInteger(input.blockSize ?? DEFAULT_BLOCK_SIZE, '--block-size', LIMITS.blockSize.min, LIMITS.blockSize.max, 'a multiple of 16');
-  if (blockSize % 16 !== 0) throw new UsageError(`--block-size must be a multiple of 16 (TIFF tiles) from ${LIMITS.blockSize.min} to ${LIMITS.blockSize.max}, got ${blockSize}`);
-  const chunkSize = input.chunkSize ?? Math.max(blockSize, DEFAULT_CHUNK - (DEFAULT_CHUNK % blockSize));
-  checkInteger(chunkSize, '--chunk', blockSize, Number.MAX_SAFE_INTEGER, `a multiple of the block size, --block-size ${blockSize}`);
-  if (chunkSize % blockSize !== 0) throw new UsageError(`--chunk must be a multiple of the block size (--block-size ${blockSize}), got ${chunkSize}`);
+  const { tile, stride, blockSize, chunk } = checkGrid({ tile: input.tile, stride: input.stride, blockSize: input.blockSize ?? DEFAULT_BLOCK_SIZE, chunk: input.chunkSize });
+  const chunkSize = chunk ?? Math.max(blockSize, DEFAULT_CHUNK - (DEFAULT_CHUNK % blockSize));
   const file = input.regionFile ?? 'region';
 
   const bounds = polygonBounds(region);
