@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { isUrl } from '../raster/byte-source.js';
+import { isColorList } from '../write/palette.js';
 import { TilecastError, UsageError } from '../errors.js';
 import { DEFAULT_PREDICT, predict, resolvePredictOptions, type PredictOptions, type PredictSummary, type Progress } from '../pipeline/predict.js';
 import { parseFlags, toJson, type Command } from './run.js';
@@ -146,7 +147,8 @@ function checkType(value: unknown, type: string): boolean {
   }
 }
 
-function readConfig(file: string): Partial<PredictOptions> {
+/** The options of a --config file, with each path it gave resolved against its folder (and the file it came from). */
+function readConfig(file: string): { options: Partial<PredictOptions>; paths: Map<string, string> } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -168,27 +170,26 @@ function readConfig(file: string): Partial<PredictOptions> {
   // paths in a config file are relative to its folder, wherever tilecast runs from
   const o = v as Partial<PredictOptions> & Record<string, unknown>;
   const folder = dirname(file);
+  const paths = new Map<string, string>();
   const place = (p: string) => {
     const resolved = isUrl(p) || isAbsolute(p) ? p : join(folder, p);
-    fromConfig.set(resolved, file);
+    paths.set(resolved, file);
     return resolved;
   };
   for (const key of ['model', 'region', 'out', 'classes', 'confidence', 'report', 'norm'] as const) {
     if (typeof o[key] === 'string') o[key] = place(o[key] as string);
   }
-  if (typeof o.colors === 'string' && !o.colors.trim().startsWith('#') && !o.colors.includes(',')) o.colors = place(o.colors);
+  if (typeof o.colors === 'string' && !isColorList(o.colors)) o.colors = place(o.colors);
   for (const key of ['dynamic', 'static'] as const) if (Array.isArray(o[key])) o[key] = (o[key] as string[]).map(place);
-  return o;
+  return { options: o, paths };
 }
 
-/** Paths that came from a --config file (resolved against its folder), and the file. */
-const fromConfig = new Map<string, string>();
-
 /** The options a command line gives, over those of its --config file. */
-export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json: boolean; quiet: boolean } {
+export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json: boolean; quiet: boolean; configPaths: Map<string, string> } {
   const { values: v, positionals } = parseFlags('predict', expandMulti(argv), FLAGS);
   if (positionals.length > 0) throw new UsageError(`predict: unexpected argument '${positionals[0]}'; input files follow --dynamic or --static`);
-  const base = v.config ? readConfig(v.config) : {};
+  const config = v.config ? readConfig(v.config) : { options: {}, paths: new Map<string, string>() };
+  const base = config.options;
   const flags: Partial<PredictOptions> = {};
   const set = <K extends keyof PredictOptions>(k: K, value: PredictOptions[K] | undefined) => {
     if (value !== undefined) flags[k] = value;
@@ -231,7 +232,7 @@ export function predictOptionsFromArgs(argv: string[]): PredictOptions & { json:
   }
   if (o.out === undefined && o.classes === undefined) throw new UsageError('predict: --out or --classes is required; see tilecast predict --help');
   resolvePredictOptions(o);
-  return { ...o, json: v.json ?? false, quiet: v.quiet ?? false };
+  return { ...o, json: v.json ?? false, quiet: v.quiet ?? false, configPaths: config.paths };
 }
 
 function progressPrinter(quiet: boolean): (p: Progress) => void {
@@ -264,7 +265,7 @@ export const predictCommand: Command = {
   usage: USAGE,
   abortable: true,
   async run(argv, signal) {
-    const { json, quiet, ...options } = predictOptionsFromArgs(argv);
+    const { json, quiet, configPaths, ...options } = predictOptionsFromArgs(argv);
     let s: PredictSummary;
     try {
       s = await predict({
@@ -276,7 +277,7 @@ export const predictCommand: Command = {
       });
     } catch (e) {
       // say where a path from a config file came from, and how it was read
-      const config = e instanceof TilecastError && e.file !== undefined ? fromConfig.get(e.file) : undefined;
+      const config = e instanceof TilecastError && e.file !== undefined ? configPaths.get(e.file) : undefined;
       if (config !== undefined) (e as Error).message += ` (from --config ${config}: its paths are relative to its folder)`;
       throw e;
     }

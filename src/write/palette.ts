@@ -55,6 +55,12 @@ export function toHex(c: Rgb): string {
   return `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 }
 
+/** Whether a --colors value is a list of colours (else it is the path of a JSON file of them). */
+export function isColorList(value: string): boolean {
+  const text = value.trim();
+  return text.startsWith('#') || text.includes(',');
+}
+
 /**
  * The colours of a `--colors` value for `count` classes: either a list of `#rrggbb` / `#rgb`
  * separated by commas (e.g. `#1f77b4,#ff7f0e,#2ca02c`), or the path of a JSON file holding an
@@ -63,7 +69,7 @@ export function toHex(c: Rgb): string {
  */
 export function parseColors(value: string, count: number): Rgb[] {
   const text = value.trim();
-  const list = text.startsWith('#') || text.includes(',');
+  const list = isColorList(text);
   const colors = list ? parseList(text) : readColorFile(text);
   if (colors.length !== count) {
     const from = list ? `--colors lists` : `--colors file ${text} holds`;
