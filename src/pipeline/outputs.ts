@@ -60,10 +60,13 @@ export class RunOutputs {
     private readonly classes: number,
   ) {}
 
-  /** Create every output's writer, resuming its partial file from the journal when it has checkpoints. */
+  /**
+   * Create every output's writer, resuming its partial file from the journal when it has
+   * checkpoints. `style`: the class map's names and colours (classStyle), null without one.
+   */
   static async create(
     o: ResolvedPredictOptions, specs: readonly OutputSpec[], plan: Plan, crs: Crs, ref: RasterSource, classes: number,
-    metadata: Readonly<Record<string, string>>, journal: Journal,
+    style: ClassStyle | null, metadata: Readonly<Record<string, string>>, journal: Journal,
   ): Promise<RunOutputs> {
     const common: GeoTiffWriterOptions = {
       width: plan.window.width, height: plan.window.height, geoTransform: plan.outputGeoTransform, crs,
@@ -72,7 +75,6 @@ export class RunOutputs {
       blockSize: o.blockSize, compression: o.compression, metadata, cog: o.cog ?? false,
       ...(o.signal ? { signal: o.signal } : {}),
     };
-    const style = specs.some((s) => s.key === 'classes') ? classStyle(o, classes) : null;
     const options: Record<OutputKey, GeoTiffWriterOptions> = {
       out: { ...common, bandCount: classes, dataType: 'float32', nodata: o.outputNodata, bandDescriptions: o.bandNames ?? [] },
       classes: {

@@ -99,7 +99,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const ref = inputs.all[0]!;
     const K = contract.outBands;
     const N = contract.batchSize;
-    if (o.classes !== undefined) classStyle(o, K); // class count and colours are checked before any tile is read
+    const style = o.classes !== undefined ? classStyle(o, K) : null; // class count and colours are checked before any tile is read
     const selected = o.shard ? shardChunks(plan.chunks.list, o.shard) : plan.chunks.list;
     const chunks = o.chunkOrder ? o.chunkOrder(selected) : selected;
     if (chunks !== selected) {
@@ -153,7 +153,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     const order = chunks.filter((c) => !theJournal.done.has(c.index));
     if (order.length < chunks.length) work = estimate(order);
 
-    outputs = await RunOutputs.create(o, specs, plan, crs, ref, K, metadata, journal);
+    outputs = await RunOutputs.create(o, specs, plan, crs, ref, K, style, metadata, journal);
     const theOutputs = outputs;
     const stats = await computeChunks({
       o, plan, layout, backend, sampleDims: contract.inputDims.slice(1), outBands: K, batchSize: N, workers,
@@ -178,7 +178,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       const path = (key: string) => specs.find((s) => s.key === key)?.path;
       await runReport({
         path: report, plan, crs, input: o.dynamic[0]!, statistics: inputStats, title: `tilecast predict: ${out}`,
-        classes: path('classes') ? { path: path('classes')!, style: classStyle(o, K) } : null,
+        classes: path('classes') && style ? { path: path('classes')!, style } : null,
         probabilities: path('out') ? { path: path('out')!, bandName: o.bandNames?.[0] ?? 'band 1' } : null,
         timing: {
           phases: Object.entries(stats.time).map(([name, seconds]) => ({ name: name === 'read' ? 'waiting for input' : name === 'infer' ? 'waiting for the model' : name, seconds })),

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { MAX_CLASSES } from './classes.js';
 
 /** A colour as red, green, blue, each 0..255. */
 export type Rgb = readonly [number, number, number];
@@ -17,8 +18,6 @@ const TAB20 = [
   '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2', '#c7c7c7', '#dbdb8d', '#9edae5',
 ];
 
-/** Most colours a palette can have: class values 0..254 (255 is the class map's nodata). */
-export const MAX_PALETTE = 255;
 
 function hslToRgb(h: number, s: number, l: number): Rgb {
   const a = s * Math.min(l, 1 - l);
@@ -31,8 +30,8 @@ function hslToRgb(h: number, s: number, l: number): Rgb {
 
 /** The default colours of classes 0..count-1. */
 export function defaultPalette(count: number): Rgb[] {
-  if (!(Number.isInteger(count) && count >= 0 && count <= MAX_PALETTE)) {
-    throw new RangeError(`a palette has 0..${MAX_PALETTE} colours, asked for ${count}`);
+  if (!(Number.isInteger(count) && count >= 0 && count <= MAX_CLASSES)) {
+    throw new RangeError(`a palette has 0..${MAX_CLASSES} colours, asked for ${count}`);
   }
   const out: Rgb[] = [];
   for (let i = 0; i < count; i++) {
