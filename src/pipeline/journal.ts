@@ -74,7 +74,9 @@ export class Journal {
    * Without `resume`, a partial run left at the target is an error naming it and `--resume`.
    * With `resume`, its facts must equal `facts` (else an error naming what differs).
    */
-  static async open(targets: Readonly<Record<string, string>>, out: string, facts: Facts, chunks: number, resume: boolean): Promise<Journal> {
+  static async open(
+    targets: Readonly<Record<string, string>>, out: string, facts: Facts, chunks: number, resume: boolean, warn: (m: string) => void,
+  ): Promise<Journal> {
     const files = runFiles(targets);
     const partials = Object.values(files.partials);
     const lock = await RunLock.take(files.lock, out);
@@ -95,10 +97,16 @@ export class Journal {
           const what = changed.length > 0 ? changed.map((k) => `${k} was ${short(header.facts[k])}, now ${short(facts[k])}`).join('; ') : 'the chunk grid changed';
           throw new UsageError(`--resume: ${out} was started with other inputs, model or options (${what}); run without --resume after deleting ${[...partials, files.journal].join(' ')}, or resume with the same inputs and options`);
         }
-        // killed before its first chunk was durable: nothing in the partial files is vouched for
-        if (existing.done.size === 0) await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
-        const handle = await open(files.journal, 'a');
-        return new Journal(files, lock, handle, existing.done);
+        // killed while its outputs were being renamed into place: some partial file is gone
+        const missing = existing.done.size > 0 ? await absent(partials) : [];
+        if (missing.length > 0) {
+          warn(`--resume: ${out}: the partial file ${missing.join(' ')} is gone (the run was stopped while its outputs were renamed into place); starting over`);
+        } else {
+          // killed before its first chunk was durable: nothing in the partial files is vouched for
+          if (existing.done.size === 0) await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
+          const handle = await open(files.journal, 'a');
+          return new Journal(files, lock, handle, existing.done);
+        }
       }
       // a fresh run: no partial file may be there without a journal either
       await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
@@ -144,6 +152,12 @@ function short(v: string | undefined): string {
  * The journal at `files`, or null when neither it nor a partial file is there; `header` is null
  * when the run was killed before its first line was durable. `partial` names a file that is there.
  */
+/** The files of `paths` that do not exist. */
+async function absent(paths: readonly string[]): Promise<string[]> {
+  const there = await Promise.all(paths.map((p) => stat(p).then(() => true, () => false)));
+  return paths.filter((_, i) => !there[i]);
+}
+
 async function readJournal(files: RunFiles): Promise<{ header: Header | null; done: Map<number, Checkpoints>; partial: string } | null> {
   const exists = (p: string) => open(p, 'r').then(async (h) => (await h.close(), true), () => false);
   let partial = files.journal;

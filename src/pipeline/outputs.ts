@@ -116,9 +116,19 @@ export class RunOutputs {
     return out;
   }
 
+  /**
+   * Finish every output, one after another. Once one is renamed into place its partial file is
+   * gone, so the run can no longer be resumed from the journal: `resumable` turns false.
+   */
   async close(runMetadata: Readonly<Record<string, string>>): Promise<void> {
-    for (const w of this.writers.values()) await w.close(runMetadata);
+    for (const w of this.writers.values()) {
+      await w.close(runMetadata);
+      this.resumable = false;
+    }
   }
+
+  /** Whether the partial files still hold the run (no output has been renamed into place yet). */
+  resumable = true;
 
   async abort(): Promise<void> {
     await Promise.all([...this.writers.values()].map((w) => w.abort()));

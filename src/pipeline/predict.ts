@@ -148,7 +148,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
       ...prov.facts, shard: o.shard ? `${o.shard.index}/${o.shard.count}` : 'none', outputs: specs.map((s) => s.key).join(','),
       cog: String(o.cog ?? false), colors: o.colors ?? 'default',
     };
-    journal = await Journal.open(Object.fromEntries(specs.map((s) => [s.key, s.target])), out, facts, plan.chunks.list.length, o.resume);
+    journal = await Journal.open(Object.fromEntries(specs.map((s) => [s.key, s.target])), out, facts, plan.chunks.list.length, o.resume, warn);
     const theJournal = journal;
     const order = chunks.filter((c) => !theJournal.done.has(c.index));
     if (order.length < chunks.length) work = estimate(order);
@@ -190,8 +190,9 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
     return result;
   } catch (err) {
     await outputs?.abort();
-    await journal?.close(o.resume);
-    if (o.resume && journal !== undefined) {
+    const keep = o.resume && (outputs?.resumable ?? true);
+    await journal?.close(keep);
+    if (keep && journal !== undefined) {
       warn(`stopped: the complete chunks are kept in ${Object.values(journal.files.partials).join(' ')}; run the same command with --resume to finish`);
     }
     throw err;

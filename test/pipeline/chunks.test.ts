@@ -243,6 +243,22 @@ describe('resume', () => {
     assert.ok(readFileSync(out).equals(reference));
   });
 
+  test('killed between renaming one output and the next, --resume starts over with a warning and gives the same bytes', async () => {
+    const ref = folder();
+    await predict(options({ chunk: 64, batchSize: 5, out: join(ref, 'out.tif'), classes: join(ref, 'classes.tif') }));
+    const d = folder();
+    const out = join(d, 'out.tif');
+    const both = [...args(out), '--classes', join(d, 'classes.tif'), '--resume'];
+    const killed = cli(both, { TILECAST_FAILPOINT: 'close:2' });
+    assert.equal(killed.signal, 'SIGKILL', killed.err);
+    assert.ok(existsSync(out), 'the first output was renamed into place');
+    const resumed = cli(both);
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.err, /warning: --resume: .*out\.tif: the partial file .*\.out\.tif\.tilecast-partial is gone \(the run was stopped while its outputs were renamed into place\); starting over/);
+    for (const f of ['out.tif', 'classes.tif']) assert.ok(readFileSync(join(d, f)).equals(readFileSync(join(ref, f))), f);
+    assert.deepEqual(readdirSync(d).sort(), ['classes.tif', 'classes.tif.aux.xml', 'out.tif', 'out.tif.aux.xml']);
+  });
+
   test('a live run\'s lock is refused; a stale one (process gone, heartbeat stopped, this process\'s recycled id) is taken over', async () => {
     const d = folder();
     const out = join(d, 'out.tif');
