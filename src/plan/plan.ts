@@ -211,7 +211,7 @@ export function makePlan(input: PlanInput): Plan {
 }
 
 /** The chunk grid over the window, each chunk with the tiles that touch it. */
-export function chunkLayout(window: PixelWindow, tiles: readonly PlannedTile[], tile: number, size: number, blockSize: number): ChunkLayout {
+function chunkLayout(window: PixelWindow, tiles: readonly PlannedTile[], tile: number, size: number, blockSize: number): ChunkLayout {
   const across = Math.ceil(window.width / size);
   const down = Math.ceil(window.height / size);
   // tiles are row-major: index the first tile of each tile row
@@ -318,7 +318,7 @@ export interface MemoryEstimate {
  * (about 160 MB before any data) and the garbage and allocator slack of a run in flight (about
  * 120 MB more, measured on the bench scene at batch 4 and 16).
  */
-export const RUNTIME_BYTES = 280 * 2 ** 20;
+const RUNTIME_BYTES = 280 * 2 ** 20;
 
 /**
  * Estimated peak memory of a run, in bytes (see MemoryEstimate for each part), with T the tile

@@ -80,8 +80,11 @@ export function crsFromEpsg(code: number): Crs {
   return { epsg: canonical, proj4: entry.proj4, name: entry.name };
 }
 
-/** EPSG:4326, the CRS of GeoJSON coordinates (RFC 7946, longitude first). */
-export const WGS84: Crs = crsFromEpsg(4326);
+/**
+ * EPSG:4326, the CRS of GeoJSON coordinates (RFC 7946, longitude first), as crsFromEpsg(4326)
+ * gives it: a literal, so that importing this module reads no registry.
+ */
+export const WGS84: Crs = { epsg: 4326, proj4: '+proj=longlat +datum=WGS84 +no_defs', name: 'WGS 84' };
 
 /**
  * Parse a CRS given on the command line or in a config file: `EPSG:32633`, `32633`,

@@ -96,12 +96,12 @@ export interface Ifd {
 }
 
 /** A tag's name and number, e.g. "ImageWidth (256)". */
-export function tagName(tag: number): string {
+function tagName(tag: number): string {
   return `${TAG_NAMES.get(tag) ?? 'tag'} (${tag})`;
 }
 
 /** A field type's name and number, e.g. "DOUBLE (12)". */
-export function typeName(type: number): string {
+function typeName(type: number): string {
   return `${TYPE_NAMES[type] ?? 'unknown type'} (${type})`;
 }
 
