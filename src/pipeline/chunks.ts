@@ -81,7 +81,6 @@ export async function computeChunks(r: ChunkRun): Promise<ChunkStats> {
   const outPerTile = K * o.tile * o.tile;
   const total = tiles.x.length;
   let nonFinite = 0;
-  let nonFiniteReported = 0;
 
   // the chunk being blended: its accumulator and how many of its tiles are in
   let seq = -1;
@@ -165,9 +164,8 @@ export async function computeChunks(r: ChunkRun): Promise<ChunkStats> {
         await advance();
       }
       const now = nonFinite + (acc?.nonFinite ?? 0);
-      if (now > before && now > nonFiniteReported) {
-        r.warn(`the model returned ${now - Math.max(before, nonFiniteReported)} NaN/Inf value(s) inside the region in batch ${b + 1} (tiles ${b * N + 1}..${b * N + n}); they are written as NaN`);
-        nonFiniteReported = now;
+      if (now > before) {
+        r.warn(`the model returned ${now - before} NaN/Inf value(s) inside the region in batch ${b + 1} (tiles ${b * N + 1}..${b * N + n}); they are written as NaN`);
       }
       // the same memory comes back (a worker backend moved it to its thread and back)
       const back = result.output;

@@ -111,9 +111,9 @@ export class RunOutputs {
 
   /** Every block so far on the disk, and where. */
   async checkpoint(): Promise<Checkpoints> {
-    const out: Checkpoints = {};
-    for (const [k, w] of this.writers) out[k] = await w.checkpoint();
-    return out;
+    const entries = [...this.writers];
+    const points = await Promise.all(entries.map(([, w]) => w.checkpoint()));
+    return Object.fromEntries(entries.map(([k], i) => [k, points[i]!]));
   }
 
   /**
