@@ -55,7 +55,8 @@ running
   --workers N           threads that decode, normalise and stack the input (default: one per core; 0 = main thread)
   --dry-run             plan and check inputs and model, print tile counts and a memory estimate; write nothing
   --json                print the summary as JSON on stdout
-  --quiet               no progress output`;
+  --quiet               no progress output
+  --verbose             the stack trace with an error`;
 
 const FLAGS = {
   config: { type: 'string' },
