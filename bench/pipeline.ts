@@ -13,16 +13,18 @@
  *   2. the tiny model at 1, 2 and 4 stacking workers (`--workers`);
  *   3. the light model at batch 16 over window shapes (`--shapes`, e.g. 2048x2048,16384x1024,8192x8192):
  *      peak RSS next to the estimate; inputs made by repeating the W x W scene, uncompressed;
- *   4. the light model with --classes and --report next to plain predict.
+ *   4. the light model with --classes and --report next to plain predict;
+ *   5. the tiny model with the inputs read over HTTP (range requests, loopback) next to local files.
  *
  *   node --import tsx bench/pipeline.ts [--size 2048] [--models heavy,light,tiny] [--batches 1,16]
  *        [--rounds 3] [--workers 1,2,4] [--shapes 2048x2048,16384x1024,8192x8192] [--baseline DIR]
  *        [--dir DIR] [--json]
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeScene } from '../scripts/demo/scene.js';
@@ -32,6 +34,7 @@ import { predict, type PredictOptions } from '../src/pipeline/predict.js';
 import { BlockCache } from '../src/raster/block-cache.js';
 import { RasterSource } from '../src/raster/source.js';
 import { createGeoTiffWriter } from '../src/write/writer.js';
+import { startServer } from '../test/raster/http-server.js';
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +57,8 @@ interface Spec {
   batchSize: number;
   workers?: number;
   outputs?: boolean;
+  /** Read the scene's files from this URL prefix (an HTTP server over the scene's folder). */
+  remote?: string;
 }
 
 interface ChildResult {
@@ -75,10 +80,11 @@ const SHAPE = [6, 18, 128, 128];
 async function child(spec: Spec): Promise<ChildResult> {
   const scene = JSON.parse(readFileSync(join(spec.dir, 'scene.json'), 'utf8')) as { dynamic: string[]; static: string[]; region: string };
   const model = join(spec.dir, `${spec.model}.onnx`);
+  const at = (p: string) => (spec.remote ? `${spec.remote}/${basename(p)}` : p);
   const backend = await openWorkerBackend(model);
   try {
     const options: PredictOptions = {
-      model, backend, dynamic: scene.dynamic, static: scene.static, region: scene.region, tile: 128, stride: 64, batchSize: spec.batchSize,
+      model, backend, dynamic: scene.dynamic.map(at), static: scene.static.map(at), region: at(scene.region), tile: 128, stride: 64, batchSize: spec.batchSize,
       out: join(spec.dir, `out-${spec.model}-${spec.batchSize}-${process.pid}.tif`),
       ...(spec.workers !== undefined ? { workers: spec.workers } : {}),
       ...(spec.outputs ? { classes: join(spec.dir, `classes-${process.pid}.tif`), report: join(spec.dir, `report-${process.pid}.html`) } : {}),
@@ -235,6 +241,19 @@ if (values.child) {
     const outputs = runChild(self, { dir, model: 'light', batchSize: 16, outputs: true });
     report.outputs = { plain: row([plain]), classesAndReport: row([outputs]) };
     say(`  light batch 16, plain: ${plain.e2eSeconds.toFixed(1)} s, peak RSS ${Math.round(plain.peakRssMB)} MB; with --classes --report: ${outputs.e2eSeconds.toFixed(1)} s, peak RSS ${Math.round(outputs.peakRssMB)} MB`);
+
+    // the same inputs over HTTP range requests on loopback (the server runs in this process)
+    const server = await startServer({ roots: { scene: dir } });
+    try {
+      const local = runChild(self, { dir, model: 'tiny', batchSize: 16 });
+      // asynchronously: this process must go on serving while the child reads
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({ dir, model: 'tiny', batchSize: 16, remote: `${server.url}/scene` })], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const remote = JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
+      report.remote = { local: row([local]), remote: row([remote]), requests: server.log.length };
+      say(`  tiny batch 16, local inputs: ${local.e2eSeconds.toFixed(1)} s (waiting for input ${local.time.read.toFixed(1)} s); over HTTP on loopback: ${remote.e2eSeconds.toFixed(1)} s (waiting for input ${remote.time.read.toFixed(1)} s), ${server.log.length} requests, ${remote.blocksDecoded} blocks decoded`);
+    } finally {
+      await server.close();
+    }
 
     const shapes: Record<string, unknown>[] = [];
     for (const s of values.shapes!.split(',').filter(Boolean)) {
