@@ -12,8 +12,7 @@ export interface TileList {
   y: Int32Array;
   /**
    * The chunk each tile is computed for, as a position in the order chunks run (non-decreasing).
-   * A block is decoded once per chunk; one that the next chunk reads while it is still held for
-   * the previous one (see planBlocks) is decoded once for both.
+   * A block is decoded once per chunk; one needed by two chunks in a row is decoded once for both.
    * Absent: all tiles belong to one chunk.
    */
   chunk?: Int32Array;
@@ -87,10 +86,8 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
           for (let bx = t.bx[0]; bx <= t.bx[1]; bx++) {
             const k = by * f.blocksAcross + bx;
             let c = current[fi]!.get(k);
-            // a block is decoded again for a later chunk unless that chunk reads it while it is still
-            // held for the previous one (within `window` batches of its last read): a block on a
-            // chunk's border is not kept through the whole next chunk, so memory follows the chunk
-            if (c === undefined || (chunk > c.chunk && (chunk > c.chunk + 1 || b - last[fi]![c.life]! > window))) {
+            // a block read again by a chunk that does not follow the last one to read it is decoded again
+            if (c === undefined || chunk > c.chunk + 1) {
               firstLife[fi]!.push(c === undefined);
               c = { life: key[fi]!.length, chunk };
               current[fi]!.set(k, c);
@@ -112,18 +109,12 @@ export function planBlocks(layout: ChannelLayout, tiles: TileList, batchSize: nu
     });
     perBatch.push(row);
   }
-  // live at the time batch d is prepared: first <= d and last >= d - window, but a life is not held
-  // for read-ahead into the next chunk: there the feed waits for the slabs of the chunk before it
-  // (one pause per chunk) rather than hold two chunks' blocks at once
-  const chunkOf = (b: number) => tiles.chunk?.[Math.min(n, (b + 1) * batchSize) - 1] ?? 0;
-  const chunkEnd = new Int32Array(batches);
-  for (let b = batches - 1; b >= 0; b--) chunkEnd[b] = b + 1 < batches && chunkOf(b + 1) === chunkOf(b) ? chunkEnd[b + 1]! : b;
+  // live at the time batch d is prepared: first <= d and last >= d - window
   const slabs = layout.files.map((_, fi) => {
     const delta = new Int32Array(batches + window + 2);
     first[fi]!.forEach((f, life) => {
-      const l = last[fi]![life]!;
       delta[f]! += 1;
-      delta[Math.max(l, Math.min(l + window, chunkEnd[l]!)) + 1]! -= 1;
+      delta[last[fi]![life]! + window + 1]! -= 1;
     });
     let live = 0;
     let max = 0;
