@@ -52,7 +52,8 @@ running
   --device D            cpu (default) | cuda (falls back to cpu with a warning when CUDA is not installed)
   --threads N           onnxruntime intra-op threads (default: onnxruntime's choice)
   --queue-depth N       batches read ahead while the model runs (default ${DEFAULT_PREDICT.queueDepth})
-  --workers N           threads that decode, normalise and stack the input (default: one per core; 0 = main thread)
+  --workers N           threads that decode, normalise and stack the input (default: one per core;
+                        none for a CPU model on 2 cores or fewer; 0 = main thread)
   --dry-run             plan and check inputs and model, print tile counts and a memory estimate; write nothing
   --json                print the summary as JSON on stdout
   --quiet               no progress output

@@ -108,7 +108,7 @@ export async function predict(options: PredictOptions): Promise<PredictSummary> 
         throw new UsageError('chunkOrder must return the chunks it is given, each once');
       }
     }
-    const workers = stackingThreads(o.workers, plan.tiles.length);
+    const workers = stackingThreads(o.workers, plan.tiles.length, o.device);
     const estimate = (order: readonly PlanChunk[]) => {
       const tiles = workList(plan, order);
       const blocks = planBlocks(layout, tiles, N, feedWindow(o.queueDepth));

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { identityModel } from '../../scripts/models/identity.js';
 import { InputError, ModelError, TilecastError } from '../../src/errors.js';
 import type { InferenceBackend, ModelInfo, RunResult } from '../../src/infer/backend.js';
+import { SMALL_RUN, stackingThreads } from '../../src/pipeline/options.js';
 import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
 import { RasterSource } from '../../src/raster/source.js';
 import { REPO_ROOT } from '../helpers/env.js';
@@ -181,4 +182,14 @@ describe('pipelined run', () => {
     const o = options({ backend: new FakeBackend(0, 0) });
     await assert.rejects(predict(o), (e: unknown) => e instanceof TilecastError);
   });
+});
+
+test('default stacking threads: one per core, none for a small run or for a CPU model on 2 cores or fewer', () => {
+  const big = SMALL_RUN + 1;
+  assert.equal(stackingThreads(undefined, big, 'cpu', 16), 16);
+  assert.equal(stackingThreads(undefined, big, 'cuda', 16), 16);
+  assert.equal(stackingThreads(undefined, big, 'cpu', 2), 0);
+  assert.equal(stackingThreads(undefined, big, 'cuda', 2), 2, 'a GPU model leaves the cores to the data path');
+  assert.equal(stackingThreads(undefined, SMALL_RUN, 'cuda', 16), 0);
+  assert.equal(stackingThreads(3, SMALL_RUN, 'cpu', 2), 3, '--workers wins');
 });
