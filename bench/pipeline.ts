@@ -10,14 +10,14 @@
  *      cost per tile ((process CPU - model-alone CPU) / tiles), peak RSS next to --dry-run's
  *      estimate, blocks decoded vs the minimum. With `--baseline DIR` (a checkout of an earlier
  *      tilecast with node_modules) the same runs of that code are interleaved, for before/after.
- *   2. the tiny model at 1, 2 and 4 stacking workers (`--workers`);
+ *   2. the tiny model at 0, 1, 2 and 4 stacking workers (`--workers`; 0 = the main thread);
  *   3. the light model at batch 16 over window shapes (`--shapes`, e.g. 2048x2048,16384x1024,8192x8192):
  *      peak RSS next to the estimate; inputs made by repeating the W x W scene, uncompressed;
  *   4. the light model with --classes and --report next to plain predict;
  *   5. the tiny model with the inputs read over HTTP (range requests, loopback) next to local files.
  *
  *   node --import tsx bench/pipeline.ts [--size 2048] [--models heavy,light,tiny] [--batches 1,16]
- *        [--rounds 3] [--workers 1,2,4] [--shapes 2048x2048,16384x1024,8192x8192] [--baseline DIR]
+ *        [--rounds 3] [--workers 0,1,2,4] [--shapes 2048x2048,16384x1024,8192x8192] [--baseline DIR]
  *        [--dir DIR] [--json]
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -43,7 +43,7 @@ const { values } = parseArgs({
     batches: { type: 'string', default: '1,16' },
     models: { type: 'string', default: 'heavy,light,tiny' },
     rounds: { type: 'string', default: '3' },
-    workers: { type: 'string', default: '1,2,4' },
+    workers: { type: 'string', default: '0,1,2,4' },
     shapes: { type: 'string', default: '2048x2048,16384x1024,8192x8192' },
     baseline: { type: 'string' },
     dir: { type: 'string' },
