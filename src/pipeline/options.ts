@@ -140,8 +140,8 @@ export const SMALL_RUN = 256;
 /**
  * Stacking threads for a run of `tiles` tiles: `workers` when given, else one per core; none for a
  * small run, nor for a model on the CPU of a machine with at most two cores, where the threads only
- * take cores from the model (measured on 2 cores, light model: 83 tiles/s on the main thread, 68
- * with 1, 2 or 4 threads).
+ * take cores from the model (measured on 2 cores, the bench's tiny model at batch 16: 83 tiles/s on
+ * the main thread, 68 with 1, 2 or 4 threads).
  */
 export function stackingThreads(workers: number | undefined, tiles: number, device: 'cpu' | 'cuda', cores = availableParallelism()): number {
   if (workers !== undefined) return workers;
