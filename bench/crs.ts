@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { crsFromEpsg } from '../src/raster/crs.js';
 import { RasterSource } from '../src/raster/source.js';
 import { createGeoTiffWriter } from '../src/write/writer.js';
+import { median } from './fixtures.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' }, json: { type: 'boolean' }, child: { type: 'string' } } });
 
@@ -26,7 +27,6 @@ if (values.child !== undefined) {
 }
 
 const runs = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const child = (arg: string) => Number(execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', arg], { encoding: 'utf8' }));
 
 const dir = mkdtempSync(join(tmpdir(), 'tilecast-bench-crs-'));

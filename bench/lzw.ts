@@ -6,8 +6,7 @@
  *
  *   node --import tsx bench/lzw.ts [--size 8192] [--runs 3] [--json]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { getDecoder } from 'geotiff';
 import { lzwDecode } from '../src/raster/lzw.js';
 import { readAt } from '../src/raster/file-source.js';
 import { num, nums, readTiffHeader, TAG } from '../src/raster/tiff.js';
+import { median, writeUint16Tiff } from './fixtures.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: '8192' }, runs: { type: 'string', default: '3' }, json: { type: 'boolean' } } });
 const size = Number(values.size);
@@ -23,18 +23,7 @@ const runs = Number(values.runs);
 const dir = mkdtempSync(join(tmpdir(), 'tilecast-bench-lzw-'));
 
 try {
-  const raw = new Uint16Array(size * size);
-  let s = 12345;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      s = (s * 1103515245 + 12345) >>> 0;
-      raw[y * size + x] = 1000 + Math.round(800 * Math.sin(x / 97) * Math.cos(y / 131)) + (s >>> 28);
-    }
-  }
-  writeFileSync(join(dir, 'src.raw'), raw);
-  writeFileSync(join(dir, 'src.hdr'), `ENVI\nsamples = ${size}\nlines = ${size}\nbands = 1\nheader offset = 0\nfile type = ENVI Standard\ndata type = 12\ninterleave = bsq\nbyte order = 0\n`);
-  const tif = join(dir, 'in.tif');
-  execFileSync('gdal_translate', ['-q', '-of', 'GTiff', '-co', 'TILED=YES', '-co', 'COMPRESS=LZW', '-co', 'BLOCKXSIZE=256', '-co', 'BLOCKYSIZE=256', join(dir, 'src.raw'), tif]);
+  const tif = writeUint16Tiff(dir, size, 'LZW');
 
   const fh = await open(tif);
   const ifd = (await readTiffHeader(fh, tif)).ifds[0]!;
@@ -66,7 +55,6 @@ try {
     const b = new Uint8Array(geotiff.decodeBlock(tile.buffer.slice(tile.byteOffset, tile.byteOffset + tile.byteLength) as ArrayBuffer));
     if (!b.every((v, i) => v === out[i])) throw new Error('the decoders disagree');
   }
-  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
   const mb = (size * size * 2) / 1e6;
   const result = {
     file: `${size}x${size} uint16, LZW, 256x256 tiles, ${(statSync(tif).size / 1e6).toFixed(1)} MB on disk`,

@@ -35,6 +35,7 @@ import { BlockCache } from '../src/raster/block-cache.js';
 import { RasterSource } from '../src/raster/source.js';
 import { createGeoTiffWriter } from '../src/write/writer.js';
 import { startServer } from '../test/raster/http-server.js';
+import { median } from './fixtures.js';
 
 const { values } = parseArgs({
   options: {
@@ -168,7 +169,6 @@ async function ensureShape(from: string, dir: string, width: number, height: num
   writeFileSync(join(dir, 'scene.json'), JSON.stringify({ dynamic: out.slice(0, scene.dynamic.length), static: out.slice(scene.dynamic.length), region }));
 }
 
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
 if (values.child) {
   console.log(JSON.stringify(await child(JSON.parse(values.child))));

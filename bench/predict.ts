@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { predict } from '../src/pipeline/predict.js';
 import { makeScene, C, T } from '../scripts/demo/scene.js';
 import { demoModel } from '../scripts/models/demo.js';
+import { median } from './fixtures.js';
 
 const { values } = parseArgs({ options: { child: { type: 'string' }, rounds: { type: 'string', default: '3' }, json: { type: 'boolean' }, batches: { type: 'string', default: '1,8,16,32' } } });
 
@@ -37,7 +38,6 @@ if (values.child) {
         runs.set(b, list);
       }
     }
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
     const rows = batches.map((b) => {
       const l = runs.get(b)!;
       return { batchSize: b, tilesPerSecond: +median(l.map((x) => x.tilesPerSecond)).toFixed(2), peakRssMB: Math.round(median(l.map((x) => x.peakRssMB))), tiles: l[0]!.tiles, blocksDecoded: l[0]!.blocksDecoded, inferSeconds: +median(l.map((x) => x.time.infer!)).toFixed(2), readWaitSeconds: +median(l.map((x) => x.time.read!)).toFixed(2) };
