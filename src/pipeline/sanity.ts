@@ -6,20 +6,9 @@
  */
 import type { ChannelLayout } from '../batch/layout.js';
 import type { BandStats } from '../batch/normalise.js';
+import type { InputStatistic } from '../report/report.js';
 
-export interface InputStatistic {
-  /** The model input channel: `t<step> c<channel>` (a static band is the same at every step: `c<channel>`). */
-  channel: string;
-  file: string;
-  /** 1-based band of the file. */
-  band: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  invalidPercent: number;
-  warning?: string;
-}
+export type { InputStatistic };
 
 /** What counts as absurd after normalisation. */
 export const SANITY = { maxAbsMean: 10, maxStd: 100, maxInvalidPercent: 99 } as const;

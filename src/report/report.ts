@@ -51,8 +51,9 @@ export interface InputView {
   tiles: TileGrid;
 }
 
-/** One input channel's statistics, as the pipeline computed them. */
+/** One input channel's statistics of the normalised values, as the pipeline computed them. */
 export interface InputStatistic {
+  /** The model input channel: `t<step> c<channel>` (a static band is the same at every step: `c<channel>`). */
   channel: string;
   file: string;
   /** 1-based band of the file. */
