@@ -9,11 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { demoModel } from '../../scripts/models/demo.js';
-import { gaussian, prng } from '../../scripts/models/prng.js';
 import { REPO_ROOT } from '../helpers/env.js';
 import { needSlurm, trySlurm, type Cluster } from '../helpers/slurm.js';
-import { makeScene, utmPolygon, type Scene } from '../pipeline/fixtures.js';
+import { makeScene, utmPolygon, type Scene, writeDemoModel } from '../pipeline/fixtures.js';
 
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
@@ -24,9 +22,7 @@ describe('shards as a Slurm array job', { skip: needSlurm() }, () => {
 
   before(async () => {
     scene = await makeScene({ width: 300, height: 220, T: 2, seed: 41 });
-    const normal = gaussian(prng(3));
-    const classMeans = Array.from({ length: 3 }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
-    const model = scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+    const model = writeDemoModel(scene, 3);
     const region = scene.write('region.geojson', JSON.stringify(utmPolygon([[[4.5, 3.5], [295.5, 9.5], [280.5, 215.5], [9.5, 210.5], [4.5, 3.5]]])));
     args = ['predict', '--model', model, '--dynamic', ...scene.dynamic, '--static', ...scene.static, '--region', region, '--region-crs', 'EPSG:32633',
       '--tile', '32', '--stride', '16', '--block-size', '32', '--chunk', '64', '--workers', '0', '--quiet'];

@@ -10,14 +10,13 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { gaussian, prng } from '../../scripts/models/prng.js';
-import { demoModel } from '../../scripts/models/demo.js';
+import { prng } from '../../scripts/models/prng.js';
 import { OutputError, UsageError } from '../../src/errors.js';
 import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
 import type { PlanChunk } from '../../src/plan/plan.js';
 import { merge } from '../../src/write/merge.js';
 import { REPO_ROOT } from '../helpers/env.js';
-import { makeScene, utmPolygon, type Scene } from './fixtures.js';
+import { makeScene, utmPolygon, type Scene, writeDemoModel } from './fixtures.js';
 
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
 const SEED = Number(process.env.TILECAST_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -49,9 +48,7 @@ function options(extra: Partial<PredictOptions> = {}): PredictOptions {
 
 before(async () => {
   scene = await makeScene({ width: 300, height: 220, T: 2, seed: 31 });
-  const normal = gaussian(prng(5));
-  const classMeans = Array.from({ length: 3 }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
-  model = scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+  model = writeDemoModel(scene, 5);
   region = scene.write('region.geojson', JSON.stringify(utmPolygon(POLYGON)));
   // the unchunked-equivalent run: one chunk holds the whole window
   const o = options({ chunk: 4096 });

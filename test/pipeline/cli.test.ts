@@ -4,11 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { demoModel } from '../../scripts/models/demo.js';
-import { gaussian, prng } from '../../scripts/models/prng.js';
 import { predict } from '../../src/pipeline/predict.js';
 import { REPO_ROOT } from '../helpers/env.js';
-import { makeScene, readOutput, utmPolygon, type PxPolygon, type Scene } from './fixtures.js';
+import { makeScene, readOutput, utmPolygon, type PxPolygon, type Scene, writeDemoModel } from './fixtures.js';
 import { origins, regionWindow } from './reference.js';
 
 const MAIN = join(REPO_ROOT, 'src', 'cli', 'main.ts');
@@ -27,9 +25,7 @@ let inputs: string[];
 
 before(async () => {
   scene = await makeScene({ width: 160, height: 120, T: 2, seed: 3 });
-  const normal = gaussian(prng(4));
-  const classMeans = Array.from({ length: 2 }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
-  model = scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+  model = writeDemoModel(scene, 4, 2);
   region = scene.write('region.geojson', JSON.stringify(utmPolygon(POLYGON)));
   inputs = ['--model', model, '--dynamic', ...scene.dynamic, '--static', ...scene.static, '--region', region, '--region-crs', 'EPSG:32633'];
 });

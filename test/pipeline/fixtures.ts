@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import proj4 from 'proj4';
+import { demoModel } from '../../scripts/models/demo.js';
 import { gaussian, prng } from '../../scripts/models/prng.js';
 import { crsFromEpsg } from '../../src/raster/crs.js';
 import { RasterSource } from '../../src/raster/source.js';
@@ -176,6 +177,13 @@ export async function makeScene(options: SceneOptions = {}): Promise<Scene> {
 }
 
 /** A ring in pixel coordinates ([col, row], (0, 0) = top-left corner of the raster); closed or not. */
+/** The demo model with `classes` seeded random class means over the scene's channels, written as demo.onnx; its path. */
+export function writeDemoModel(scene: Scene, seed: number, classes = 3): string {
+  const normal = gaussian(prng(seed));
+  const classMeans = Array.from({ length: classes }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
+  return scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+}
+
 export type PxRing = [number, number][];
 /** A polygon in pixel coordinates: outer ring, then holes. */
 export type PxPolygon = PxRing[];

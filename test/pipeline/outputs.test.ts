@@ -9,9 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { demoModel } from '../../scripts/models/demo.js';
 import { identityModel } from '../../scripts/models/identity.js';
-import { gaussian, prng } from '../../scripts/models/prng.js';
 import { UsageError } from '../../src/errors.js';
 import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
 import { RasterSource } from '../../src/raster/source.js';
@@ -21,7 +19,7 @@ import { defaultPalette } from '../../src/write/palette.js';
 import { GDAL_PYTHON, needGdal } from '../helpers/env.js';
 import { gdalRead } from '../write/gdal-read.js';
 import { needChromium, probePage } from '../report/chromium.js';
-import { makeScene, utmPolygon, type Scene } from './fixtures.js';
+import { makeScene, utmPolygon, type Scene, writeDemoModel } from './fixtures.js';
 
 const skip = needGdal();
 let scene: Scene;
@@ -32,9 +30,7 @@ let dirs = 0;
 
 before(async () => {
   scene = await makeScene({ width: 160, height: 140, T: 2, seed: 51 });
-  const normal = gaussian(prng(8));
-  const classMeans = Array.from({ length: 3 }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
-  model = scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+  model = writeDemoModel(scene, 8);
   // output bands 1 and 2 copy the same input channel: every pixel is a tie between classes 1 and 2
   ties = scene.write('ties.onnx', identityModel({ T: scene.T, C: scene.C, channels: [[0, 0], [1, 1], [1, 1]] }));
   region = utmPolygon([[[5.5, 4.5], [150.2, 10.7], [140.3, 130.1], [60.5, 90.5], [8.8, 120.4], [5.5, 4.5]]]);

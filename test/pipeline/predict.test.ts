@@ -7,14 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { demoModel } from '../../scripts/models/demo.js';
 import { identityModel } from '../../scripts/models/identity.js';
-import { gaussian, prng } from '../../scripts/models/prng.js';
 import { predict, type PredictOptions, type PredictSummary } from '../../src/pipeline/predict.js';
 import { needGdal } from '../helpers/env.js';
 import { gdalinfoJson, gdalPixels } from '../helpers/gdal.js';
 import {
-  firstDifference, lonLatFeature, makeScene, PIXEL, readOutput, tempFiles, utmPolygon, X0, Y0,
+  firstDifference, lonLatFeature, makeScene, PIXEL, readOutput, tempFiles, utmPolygon, writeDemoModel, X0, Y0,
   type PxPolygon, type Scene,
 } from './fixtures.js';
 import { inRegion, origins, referencePredict, regionWindow, type WindowKind } from './reference.js';
@@ -30,9 +28,7 @@ let demo: string;
 
 before(async () => {
   scene = await makeScene();
-  const normal = gaussian(prng(11));
-  const classMeans = Array.from({ length: 3 }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
-  demo = scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+  demo = writeDemoModel(scene, 11);
 });
 
 after(() => scene.cleanup());

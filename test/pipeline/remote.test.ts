@@ -7,12 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { demoModel } from '../../scripts/models/demo.js';
-import { gaussian, prng } from '../../scripts/models/prng.js';
 import { InputError } from '../../src/errors.js';
 import { predict, type PredictOptions } from '../../src/pipeline/predict.js';
 import { startServer, type TestServer } from '../raster/http-server.js';
-import { makeScene, utmPolygon, type Scene } from './fixtures.js';
+import { makeScene, utmPolygon, type Scene, writeDemoModel } from './fixtures.js';
 
 let scene: Scene;
 let local: PredictOptions;
@@ -20,9 +18,7 @@ let dirs = 0;
 
 before(async () => {
   scene = await makeScene({ width: 200, height: 160, T: 2, seed: 61 });
-  const normal = gaussian(prng(4));
-  const classMeans = Array.from({ length: 3 }, () => Array.from({ length: scene.T * scene.C }, () => normal()));
-  const model = scene.write('demo.onnx', demoModel(classMeans, { T: scene.T, C: scene.C, norm: scene.norm }));
+  const model = writeDemoModel(scene, 4);
   const region = scene.write('region.geojson', JSON.stringify(utmPolygon([[[5.5, 4.5], [190.2, 10.7], [170.3, 150.1], [8.8, 140.4], [5.5, 4.5]]])));
   local = { model, dynamic: scene.dynamic, static: scene.static, region, regionCrs: 'EPSG:32633', tile: 32, stride: 16, batchSize: 8, blockSize: 32, worker: false };
 });
