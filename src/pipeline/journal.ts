@@ -14,11 +14,11 @@
  * LOCK_HEARTBEAT_MS: a lock is stale when its process is gone (same machine), or when its
  * heartbeat stopped LOCK_STALE_MS ago (any machine: a pre-empted node, a retried pod).
  */
-import { constants, type FileHandle, open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { OutputError, UsageError } from '../errors.js';
-import { forgetTempFile, registerTempFile } from '../write/temp-files.js';
+import { createTempFile, forgetTempFile } from '../write/temp-files.js';
 import { outputError, type WriterCheckpoint } from '../write/writer.js';
 
 const VERSION = 1;
@@ -111,8 +111,8 @@ export class Journal {
       // a fresh run: no partial file may be there without a journal either
       await Promise.all(partials.map((p) => unlink(p).catch(() => undefined)));
       // a run that cannot be resumed takes its journal with it, however it ends
-      if (!resume) registerTempFile(files.journal);
-      const handle = await open(files.journal, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY);
+      createTempFile(files.journal, { replace: true, keep: resume });
+      const handle = await open(files.journal, 'r+');
       await handle.write(`${JSON.stringify({ version: VERSION, facts, chunks } satisfies Header)}\n`);
       await handle.sync();
       return new Journal(files, lock, handle, new Map());
@@ -207,10 +207,8 @@ class RunLock {
     const me = `${process.pid} ${hostname()}`;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const h = await open(path, 'wx');
-        registerTempFile(path); // whatever way the process ends, the lock goes with it
-        await h.write(me);
-        await h.close();
+        createTempFile(path); // whatever way the process ends, the lock goes with it
+        await writeFile(path, me, { flag: 'r+' });
         heldLocks.add(path);
         const heartbeat = setInterval(() => {
           const now = new Date();

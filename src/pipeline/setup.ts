@@ -19,7 +19,7 @@ import { BlockCache } from '../raster/block-cache.js';
 import { isUrl, readBytes, readText } from '../raster/byte-source.js';
 import { parseCrs } from '../raster/crs.js';
 import type { Crs } from '../raster/types.js';
-import { forgetTempFile, registerTempFile } from '../write/temp-files.js';
+import { createTempFile, forgetTempFile } from '../write/temp-files.js';
 import { closeInputs, openInputs, type Inputs } from './inputs.js';
 import type { PredictOptions, ResolvedPredictOptions } from './options.js';
 
@@ -121,9 +121,9 @@ async function localModel(model: string, signal?: AbortSignal): Promise<string> 
     throw new ModelError(`${(err as Error).message} (--model)`, { file: model, cause: err });
   }
   const path = join(tmpdir(), `.tilecast-model-${process.pid}-${randomBytes(4).toString('hex')}.onnx`);
-  registerTempFile(path);
   try {
-    await writeFile(path, bytes);
+    createTempFile(path);
+    await writeFile(path, bytes, { flag: 'r+' });
   } catch (err) {
     await removeTempFile(path);
     throw new ModelError(`${model}: cannot keep a copy in ${tmpdir()}: ${(err as Error).message} (--model)`, { file: model, cause: err });

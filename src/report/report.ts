@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { OutputError } from '../errors.js';
 import type { Rgb } from '../write/palette.js';
 import { toHex } from '../write/palette.js';
-import { forgetTempFile, registerTempFile } from '../write/temp-files.js';
+import { createTempFile, forgetTempFile } from '../write/temp-files.js';
 import type { AreaMethod } from './areas.js';
 import type { TileGrid } from './draw.js';
 import { COMPUTED_COLOR, RAMP, REGION_COLOR, SKIPPED_COLOR, drawClasses, drawOutline, drawRamp, drawStretched, drawTiles, valueRange } from './draw.js';
@@ -252,9 +252,9 @@ export async function writeReport(path: string, data: ReportData): Promise<void>
   const html = buildReport(data);
   const target = resolve(path);
   const temp = join(dirname(target), `.${basename(target)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  registerTempFile(temp);
   try {
-    await writeFile(temp, html, { flag: 'wx' });
+    createTempFile(temp);
+    await writeFile(temp, html, { flag: 'r+' });
     await rename(temp, target);
   } catch (e) {
     await unlink(temp).catch(() => undefined);

@@ -10,6 +10,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
+import { createTempFile } from './temp-files.js';
 import type { DataType } from '../raster/types.js';
 import type { BlockCoder } from './block-coder.js';
 import type { DownsampleSpec } from './downsample.js';
@@ -198,7 +199,8 @@ export async function writeCog(
   let maxCount = 0;
   for (const l of levels) for (const n of l.counts) if (n > maxCount) maxCount = n;
   const buf = Buffer.allocUnsafe(Math.max(4 << 20, maxCount + 8));
-  const out = await open(target, 'wx');
+  createTempFile(target);
+  const out = await open(target, 'r+');
   try {
     await out.write(head, 0, head.length, 0);
     let filePos = layout.dataStart;

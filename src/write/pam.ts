@@ -13,7 +13,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { RasterSource } from '../raster/source.js';
 import type { Rgb } from './palette.js';
-import { forgetTempFile, registerTempFile } from './temp-files.js';
+import { createTempFile, forgetTempFile } from './temp-files.js';
 
 function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -73,8 +73,8 @@ export class Sidecar {
   /** Write the temporary file (nothing when there is no XML). */
   async write(): Promise<void> {
     if (this.xml === null) return;
-    registerTempFile(this.tempPath);
-    await writeFile(this.tempPath, this.xml, { flag: this.fixed ? 'w' : 'wx' });
+    createTempFile(this.tempPath, { replace: this.fixed });
+    await writeFile(this.tempPath, this.xml, { flag: 'r+' });
     this.written = true;
   }
 

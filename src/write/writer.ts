@@ -44,7 +44,7 @@ import type { GeoTiffWriterOptions, ResolvedWriterOptions } from './options.js';
 import { resolveWriterOptions } from './options.js';
 import { DiskFullError, OrderedAppender, writeAll } from './ordered-appender.js';
 import { resolveOutputTarget } from './target.js';
-import { forgetTempFile, registerTempFile } from './temp-files.js';
+import { createTempFile, forgetTempFile, registerTempFile } from './temp-files.js';
 import type { ImageSpec } from './tiff-entries.js';
 import { colorMapValues, imageEntries } from './tiff-entries.js';
 import { Sidecar, pamXml } from './pam.js';
@@ -194,13 +194,21 @@ export class GeoTiffWriter {
     const tempPath = temp.path ?? join(dirname(target), `.${basename(target)}.tilecast-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     const restoring = temp.restore !== undefined;
     let file: FileHandle;
+    let created = false;
     try {
-      file = await open(tempPath, restoring ? 'r+' : 'wx+');
+      if (!restoring) {
+        createTempFile(tempPath, { keep: temp.keep });
+        created = true;
+      }
+      file = await open(tempPath, 'r+');
     } catch (e) {
+      if (created) {
+        await unlink(tempPath).catch(() => undefined);
+        forgetTempFile(tempPath);
+      }
       throw outputError(e, dirname(target), path);
     }
-    if (!temp.keep) registerTempFile(tempPath);
-    registerTempFile(`${tempPath}.cog`);
+    if (restoring && !temp.keep) registerTempFile(tempPath);
     const writer = new GeoTiffWriter(path, o, file, tempPath, target, new BlockCoder(codec, o.predictor, o.dataType, o.blockSize), spec, bigTiff, temp);
     if (restoring) {
       // what follows the last checkpoint was never vouched for: drop it
@@ -413,8 +421,8 @@ export class GeoTiffWriter {
   private async compact(): Promise<void> {
     const perBand = this.blocksAcross * this.blocksDown;
     const path = this.compactPath;
-    registerTempFile(path);
-    const out = await open(path, 'w+'); // a leftover of a run killed while compacting is ours to replace
+    createTempFile(path, { replace: true }); // a leftover of a run killed while compacting is ours to replace
+    const out = await open(path, 'r+');
     try {
       let at = headerLength(this.big);
       await out.write(encodeHeader(this.big, 0), 0, at, 0);

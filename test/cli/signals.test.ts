@@ -89,6 +89,32 @@ describe('predict stops cleanly on every signal a scheduler sends', () => {
   });
 });
 
+describe('two signals at any moment leave nothing behind', () => {
+  const seed = Number(process.env.TILECAST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  // from before the handlers are installed, through the lock, journal and partial file being
+  // created, to the first batches: the second signal's cleanup must know every file that exists
+  const rand = prng(seed);
+  const moments = Array.from({ length: 6 }, () => [Math.floor(rand() * 2500), Math.floor(rand() * 4)] as const);
+  test(`SIGINT twice at seeded moments after start (seed ${seed}): ${moments.map(([d, g]) => `${d}+${g} ms`).join(', ')}`, async () => {
+    for (const [delay, gap] of moments) {
+      const { dir, out } = folderWithOldOutput();
+      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...predictArgs, '--out', out, '--report', join(dir, 'r.html')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])));
+      await sleep(delay);
+      child.kill('SIGINT');
+      await sleep(gap);
+      child.kill('SIGINT');
+      const [code, signal] = await exited;
+      // before tilecast's handlers are installed, the default action ends the process
+      assert.ok(code === 130 || signal === 'SIGINT', `seed ${seed}, ${delay}+${gap} ms: exit ${code} ${signal}: ${err}`);
+      assert.deepEqual(readdirSync(dir), ['out.tif'], `seed ${seed}, ${delay}+${gap} ms: only the old output`);
+      assert.equal(readFileSync(out, 'utf8'), 'the previous output');
+    }
+  });
+});
+
 describe('with --resume, a signal keeps what is complete for the next run', () => {
   test('SIGTERM mid-run: exit 143, the partial output and journal stay; --resume finishes it', async () => {
     const dir = join(scene.dir, `signal-${runs++}`);
